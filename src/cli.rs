@@ -1,0 +1,147 @@
+//! The command line (DESIGN.md's contract). Only commands that work are listed.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+use crate::sim::faults::FaultSpec;
+use crate::sim::scenario::Scale;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "platdeck",
+    version,
+    about = "Terminal control console for a Kubernetes developer platform: Argo CD, Loki, Prometheus, Grafana, Kyverno, ECR"
+)]
+pub struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/platdeck/config.yaml, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run against the embedded simulated platform, started in-process. For now it starts the
+    /// platform and prints where its endpoints are; stop it with Ctrl-C.
+    Demo(SimArgs),
+    /// The simulated platform alone, headless, on 127.0.0.1: prints its endpoints as JSON on stdout
+    /// and runs until SIGINT/SIGTERM.
+    Sim(SimCommand),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// What shapes a simulated platform (shared by `sim` and `demo`).
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Built-in scenario (platform, incident) or a scenario file.
+    #[arg(long, default_value = "platform", value_name = "NAME|FILE")]
+    pub scenario: String,
+    /// Generated services on top of the scenario, e.g. pods=20000,apps=500.
+    #[arg(long, value_name = "pods=N,apps=M", value_parser = parse_scale)]
+    pub scale: Option<Scale>,
+    /// Injected faults, e.g. watch-drop=0.2,expire=0.1,latency=10ms..200ms,error-rate=0.05,ws-drop-after=10,seed=7.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<FaultSpec>,
+    /// Scenario time multiplier (2 runs the timeline twice as fast).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct SimCommand {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Write the endpoints JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub endpoints_out: Option<PathBuf>,
+    /// Write a kubeconfig for the simulated cluster.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Write a platdeck config pointing at the simulated platform.
+    #[arg(long, value_name = "FILE")]
+    pub config_out: Option<PathBuf>,
+    /// Port of the Kubernetes API (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub kube_port: u16,
+    /// Port of Loki (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub loki_port: u16,
+    /// Port of Grafana (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub grafana_port: u16,
+    /// Port of the Prometheus metrics exposition (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub metrics_port: u16,
+    /// Port of ECR (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub ecr_port: u16,
+}
+
+fn parse_scale(text: &str) -> Result<Scale, String> {
+    text.parse()
+}
+
+fn parse_faults(text: &str) -> Result<FaultSpec, String> {
+    FaultSpec::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 1000.0 => Ok(s),
+        _ => Err(format!("`{text}` is not a speed between 0 and 1000")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sim_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "platdeck",
+            "sim",
+            "--scenario",
+            "incident",
+            "--scale",
+            "pods=100,apps=4",
+            "--faults",
+            "expire=0.5",
+            "--speed",
+            "4",
+            "--kubeconfig-out",
+            "k",
+            "--endpoints-out",
+            "e",
+            "--config-out",
+            "c",
+        ])
+        .unwrap();
+        let Command::Sim(sim) = cli.command else { panic!("not sim") };
+        assert_eq!(sim.sim.scale, Some(Scale { pods: 100, apps: 4 }));
+        assert_eq!(sim.sim.faults.unwrap().expire, 0.5);
+        assert_eq!(sim.sim.speed, 4.0);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["platdeck", "sim", "--speed", "0"]).is_err());
+        assert!(Cli::try_parse_from(["platdeck", "sim", "--faults", "bogus=1"]).is_err());
+        assert!(Cli::try_parse_from(["platdeck", "sim", "--scale", "pods=x"]).is_err());
+        assert!(Cli::try_parse_from(["platdeck", "demo", "--scale", "pods=10"]).is_ok());
+    }
+}

@@ -1,0 +1,65 @@
+//! `platdeck sim`: the simulated platform, headless.
+
+use std::io::Write;
+use std::path::Path;
+
+use color_eyre::eyre::{Context, Result};
+
+use crate::cli::SimCommand;
+use crate::config::Config;
+use crate::sim::Endpoints;
+use crate::sim::server::Ports;
+
+pub async fn run(cmd: SimCommand) -> Result<()> {
+    let ports = Ports {
+        kube: cmd.kube_port,
+        loki: cmd.loki_port,
+        grafana: cmd.grafana_port,
+        metrics: cmd.metrics_port,
+        ecr: cmd.ecr_port,
+    };
+    let sim = super::start_sim(&cmd.sim, ports).await?;
+    let json = serde_json::to_string(&sim.endpoints)?;
+    if let Some(path) = &cmd.endpoints_out {
+        write_file(path, &format!("{json}\n"))?;
+    }
+    if let Some(path) = &cmd.kubeconfig_out {
+        write_file(path, &sim.endpoints.kubeconfig_yaml())?;
+    }
+    if let Some(path) = &cmd.config_out {
+        let kubeconfig = cmd.kubeconfig_out.as_deref();
+        config_for(&sim.endpoints, kubeconfig).write(path)?;
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{json}")?;
+        out.flush()?;
+    }
+    tracing::info!(kubernetes = %sim.endpoints.kubernetes, "sim running");
+    super::shutdown_signal().await;
+    tracing::info!("sim shutting down");
+    let _ = tokio::time::timeout(super::SHUTDOWN_GRACE, sim.shutdown()).await;
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, text).wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
+/// A platdeck config that points every source at this sim.
+pub fn config_for(endpoints: &Endpoints, kubeconfig: Option<&Path>) -> Config {
+    let mut config = Config::default();
+    config.cluster.context = Some(endpoints.kube_context.clone());
+    config.cluster.kubeconfig = kubeconfig.map(Path::to_path_buf);
+    config.loki.url = Some(endpoints.loki.clone());
+    config.grafana.url = Some(endpoints.grafana.clone());
+    config.grafana.token = Some(crate::config::Secret::Value(endpoints.grafana_token.clone()));
+    config.prometheus.url = Some(endpoints.metrics.clone());
+    config.ecr.region = endpoints.ecr_region.clone();
+    config.ecr.account_id = Some(endpoints.ecr_account_id.clone());
+    config.ecr.endpoint_url = Some(endpoints.ecr.clone());
+    config
+}

@@ -1,0 +1,28 @@
+//! The embedded simulated platform: a separate world that serves the real wire protocols on loopback.
+//!
+//! Nothing in the console imports this module and it imports nothing of the console; only the
+//! command-line wiring (`platdeck sim`, `platdeck demo`, `--demo`) starts it and hands its endpoints over,
+//! exactly as a user would point the console at a real cluster.
+
+pub mod clock;
+pub mod controllers;
+pub mod ecr;
+pub mod endpoints;
+pub mod faults;
+pub mod kyverno_pattern;
+pub mod logql;
+pub mod logs;
+pub mod manifests;
+pub mod metrics;
+pub mod patch;
+pub mod resources;
+pub mod scenario;
+pub mod seed;
+pub mod selectors;
+pub mod server;
+pub mod state;
+pub mod status;
+pub mod world;
+
+pub use endpoints::Endpoints;
+pub use server::{SimOptions, SimServer, start};

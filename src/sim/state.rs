@@ -1,0 +1,25 @@
+//! Everything the sim's servers and controllers share.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::clock::Clock;
+use super::ecr::EcrStore;
+use super::faults::Faults;
+use super::logs::LogStore;
+use super::metrics::MetricsStore;
+use super::world::World;
+
+pub struct SimState {
+    pub world: Arc<World>,
+    pub logs: Arc<LogStore>,
+    pub metrics: Arc<MetricsStore>,
+    pub ecr: Arc<EcrStore>,
+    pub faults: Arc<Faults>,
+    pub clock: Clock,
+    /// Cancelled when the sim shuts down: every stream and controller ends.
+    pub shutdown: CancellationToken,
+}
+
+pub type Shared = Arc<SimState>;
