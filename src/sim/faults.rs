@@ -4,6 +4,7 @@
 //! `watch-drop=0.2,expire=0.1,latency=20ms..200ms,error-rate=0.05,ws-drop-after=10,seed=7`.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -122,6 +123,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 pub struct Faults {
     pub spec: FaultSpec,
     rng: Mutex<StdRng>,
+    counts: [AtomicU64; 4],
+}
+
+/// How many faults were injected so far, by kind (tests check their faults really bit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    pub watch_drops: u64,
+    pub expired: u64,
+    pub errors: u64,
+    pub ws_drops: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    WatchDrop = 0,
+    Expired = 1,
+    Error = 2,
+    WsDrop = 3,
 }
 
 impl Faults {
@@ -130,7 +149,7 @@ impl Faults {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        Self { spec, rng: Mutex::new(rng) }
+        Self { spec, rng: Mutex::new(rng), counts: Default::default() }
     }
 
     pub fn none() -> Self {
@@ -166,24 +185,51 @@ impl Faults {
         }
     }
 
+    fn counted(&self, kind: Kind, happened: bool) -> bool {
+        if happened {
+            self.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
+        }
+        happened
+    }
+
     /// Whether this (non-watch) request should fail with a 5xx.
     pub fn inject_error(&self) -> bool {
-        self.chance(self.spec.error_rate)
+        self.counted(Kind::Error, self.chance(self.spec.error_rate))
     }
 
     /// Whether a watch starting from a resourceVersion should be answered with 410 Expired.
     pub fn expire_watch(&self) -> bool {
-        self.chance(self.spec.expire)
+        self.counted(Kind::Expired, self.chance(self.spec.expire))
     }
 
     /// Whether a watch stream should be cut now (checked once per second per stream).
     pub fn drop_watch_now(&self) -> bool {
-        self.chance(self.spec.watch_drop)
+        self.counted(Kind::WatchDrop, self.chance(self.spec.watch_drop))
+    }
+
+    /// Records a deterministic watch cut (`watch-drop-after`).
+    pub fn note_watch_drop(&self) {
+        self.counted(Kind::WatchDrop, true);
     }
 
     /// Whether a Loki tail websocket should be closed now (checked once per second per socket).
     pub fn drop_ws_now(&self) -> bool {
-        self.chance(self.spec.ws_drop)
+        self.counted(Kind::WsDrop, self.chance(self.spec.ws_drop))
+    }
+
+    /// Records a deterministic websocket close (`ws-drop-after`).
+    pub fn note_ws_drop(&self) {
+        self.counted(Kind::WsDrop, true);
+    }
+
+    pub fn counts(&self) -> FaultCounts {
+        let get = |k: Kind| self.counts[k as usize].load(Ordering::Relaxed);
+        FaultCounts {
+            watch_drops: get(Kind::WatchDrop),
+            expired: get(Kind::Expired),
+            errors: get(Kind::Error),
+            ws_drops: get(Kind::WsDrop),
+        }
     }
 }
 

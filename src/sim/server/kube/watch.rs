@@ -208,6 +208,7 @@ impl Stream {
         self.send_line(&line).await?;
         self.sent += 1;
         if self.state.faults.spec.watch_drop_after.is_some_and(|n| n > 0 && self.sent % n == 0) {
+            self.state.faults.note_watch_drop();
             let _ = self.tx.send(Err(std::io::Error::other("simulated dropped watch"))).await;
             return Err(Stop::Dropped);
         }

@@ -1,0 +1,39 @@
+//! Starting a sim for a test and waiting on conditions.
+
+use std::future::Future;
+use std::time::Duration;
+
+use platdeck::sim::faults::FaultSpec;
+use platdeck::sim::scenario::ScenarioSource;
+use platdeck::sim::{SimOptions, SimServer};
+
+pub async fn start_sim(faults: &str) -> SimServer {
+    start_with(SimOptions {
+        scenario: ScenarioSource::Builtin("platform".into()),
+        faults: FaultSpec::parse(faults).expect("fault spec"),
+        ..SimOptions::default()
+    })
+    .await
+}
+
+pub async fn start_with(options: SimOptions) -> SimServer {
+    platdeck::sim::start(options).await.expect("sim starts")
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
