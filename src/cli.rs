@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+pub use crate::actions::Strategy;
 use crate::sim::faults::FaultSpec;
 use crate::sim::scenario::Scale;
 
@@ -18,24 +19,68 @@ pub struct Cli {
     /// Configuration file (default: $XDG_CONFIG_HOME/platdeck/config.yaml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Kubernetes context (default: the config's, else the kubeconfig's current context).
+    #[arg(long, global = true, value_name = "C")]
+    pub context: Option<String>,
+    /// Only this namespace (default: all namespaces).
+    #[arg(long, short = 'n', global = true, value_name = "N")]
+    pub namespace: Option<String>,
+    /// Block every mutation before any request is sent.
+    #[arg(long, global = true)]
+    pub readonly: bool,
 
+    /// Without a command: the dashboard against the current kubeconfig context.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run against the embedded simulated platform, started in-process. For now it starts the
-    /// platform and prints where its endpoints are; stop it with Ctrl-C.
+    /// The dashboard against the embedded simulated platform, started in-process.
     Demo(SimArgs),
     /// The simulated platform alone, headless, on 127.0.0.1: prints its endpoints as JSON on stdout
     /// and runs until SIGINT/SIGTERM.
     Sim(SimCommand),
+    /// One-shot snapshot of the dashboard model, for scripts and chat-ops.
+    Status {
+        #[command(flatten)]
+        demo: DemoArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Redeploy a service without the TUI: rollout restart, Argo CD sync or refresh.
+    Redeploy {
+        /// The service: `name` or `namespace/name`.
+        service: String,
+        #[arg(long, value_enum, default_value = "restart")]
+        strategy: Strategy,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        demo: DemoArgs,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// `--demo` on a headless command: run against the embedded simulated platform.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Start the embedded simulated platform in-process and run against it.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 /// What shapes a simulated platform (shared by `sim` and `demo`).
@@ -53,6 +98,9 @@ pub struct SimArgs {
     /// Scenario time multiplier (2 runs the timeline twice as fast).
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
+    /// Background pod updates per second, spread over all pods (load for benchmarks).
+    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    pub churn: f64,
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +179,7 @@ mod tests {
             "c",
         ])
         .unwrap();
-        let Command::Sim(sim) = cli.command else { panic!("not sim") };
+        let Some(Command::Sim(sim)) = cli.command else { panic!("not sim") };
         assert_eq!(sim.sim.scale, Some(Scale { pods: 100, apps: 4 }));
         assert_eq!(sim.sim.faults.unwrap().expire, 0.5);
         assert_eq!(sim.sim.speed, 4.0);
@@ -143,5 +191,34 @@ mod tests {
         assert!(Cli::try_parse_from(["platdeck", "sim", "--faults", "bogus=1"]).is_err());
         assert!(Cli::try_parse_from(["platdeck", "sim", "--scale", "pods=x"]).is_err());
         assert!(Cli::try_parse_from(["platdeck", "demo", "--scale", "pods=10"]).is_ok());
+        assert!(Cli::try_parse_from(["platdeck", "redeploy", "x", "--strategy", "nope"]).is_err());
+    }
+
+    #[test]
+    fn headless_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "platdeck",
+            "--readonly",
+            "status",
+            "--demo",
+            "--scenario",
+            "incident",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        assert!(cli.readonly);
+        let Some(Command::Status { demo, format }) = cli.command else { panic!("not status") };
+        assert!(demo.demo);
+        assert_eq!(demo.sim.scenario, "incident");
+        assert_eq!(format, OutputFormat::Json);
+        let cli =
+            Cli::try_parse_from(["platdeck", "redeploy", "payments-api", "--strategy", "sync", "--yes"])
+                .unwrap();
+        let Some(Command::Redeploy { service, strategy, yes, .. }) = cli.command else {
+            panic!("not redeploy")
+        };
+        assert_eq!((service.as_str(), strategy, yes), ("payments-api", Strategy::Sync, true));
+        assert!(Cli::try_parse_from(["platdeck"]).unwrap().command.is_none());
     }
 }

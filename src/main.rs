@@ -2,7 +2,10 @@ use clap::{CommandFactory, FromArgMatches};
 use color_eyre::eyre::Result;
 
 use platdeck::cli::{Cli, Command};
-use platdeck::{commands, config, logging};
+use platdeck::commands::console::{Flags, console};
+use platdeck::commands::target::Target;
+use platdeck::commands::{redeploy, sim, status};
+use platdeck::{config, logging};
 
 fn main() -> Result<()> {
     let help = format!("Log file: {}", logging::log_file_path().display());
@@ -15,17 +18,32 @@ fn main() -> Result<()> {
         .install()?;
     let _log_guard = logging::init().ok();
     // A malformed config is an error naming file, line, column and key, whatever the command.
-    config::load(cli.config.as_deref())?;
-    if let Command::Completions { shell } = cli.command {
+    let config = config::load(cli.config.as_deref())?.config;
+    if let Some(Command::Completions { shell }) = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "platdeck", &mut std::io::stdout());
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        let namespace = cli.namespace.as_deref();
+        let flags = Flags { namespace, readonly: cli.readonly };
         match cli.command {
-            Command::Demo(args) => commands::demo::run(args).await,
-            Command::Sim(cmd) => commands::sim::run(cmd).await,
-            Command::Completions { .. } => Ok(()),
+            None => console(&config, Target::cluster(&config, cli.context.as_deref()), flags).await,
+            Some(Command::Demo(args)) => console(&config, Target::demo(&args).await?, flags).await,
+            Some(Command::Sim(cmd)) => sim::run(cmd).await,
+            Some(Command::Status { demo, format }) => {
+                let target =
+                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                status::run(&config, target, namespace, format).await
+            }
+            Some(Command::Redeploy { service, strategy, yes, demo }) => {
+                let target =
+                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let request =
+                    redeploy::Request { service: &service, strategy, yes, readonly: cli.readonly, namespace };
+                redeploy::run(&config, target, request).await
+            }
+            Some(Command::Completions { .. }) => Ok(()),
         }
     })
 }

@@ -1,7 +1,11 @@
 //! The command-line wiring: each subcommand's entry point.
 
-pub mod demo;
+pub mod console;
+pub mod headless;
+pub mod redeploy;
 pub mod sim;
+pub mod status;
+pub mod target;
 
 use std::time::Duration;
 
@@ -16,32 +20,13 @@ pub async fn start_sim(args: &SimArgs, ports: Ports) -> color_eyre::Result<SimSe
         scale: args.scale,
         faults: args.faults.clone().unwrap_or_default(),
         speed: args.speed,
+        churn: args.churn.max(0.0),
         ports,
     };
     Ok(crate::sim::start(options).await?)
 }
 
-/// Waits for SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-}
+pub use crate::signals::ShutdownSignals;
 
 /// How long shutdown may take before the process exits anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

@@ -18,6 +18,7 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
         metrics: cmd.metrics_port,
         ecr: cmd.ecr_port,
     };
+    let mut signals = super::ShutdownSignals::register();
     let sim = super::start_sim(&cmd.sim, ports).await?;
     let json = serde_json::to_string(&sim.endpoints)?;
     if let Some(path) = &cmd.endpoints_out {
@@ -36,7 +37,7 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
         out.flush()?;
     }
     tracing::info!(kubernetes = %sim.endpoints.kubernetes, "sim running");
-    super::shutdown_signal().await;
+    signals.recv().await;
     tracing::info!("sim shutting down");
     let _ = tokio::time::timeout(super::SHUTDOWN_GRACE, sim.shutdown()).await;
     Ok(())

@@ -239,8 +239,12 @@ impl EcrStore {
     ) {
         let mut repos = self.lock();
         let entry = repos.entry(repository.to_string()).or_insert_with(|| RepoEntry {
-            repo: self
-                .new_repository(CreateRepository { name: repository.to_string(), ..Default::default() }),
+            repo: self.new_repository(CreateRepository {
+                name: repository.to_string(),
+                // The platform's repositories are created with scan on push (the seed's Terraform).
+                scan_on_push: Some(true),
+                ..Default::default()
+            }),
             images: Vec::new(),
         });
         for image in entry.images.iter_mut().filter(|i| i.digest != digest) {
@@ -501,7 +505,8 @@ impl EcrStore {
             created_at: now_secs(),
             image_tag_mutability: request.image_tag_mutability.unwrap_or_else(|| "MUTABLE".into()),
             mutability_exclusion_filters: request.mutability_exclusion_filters,
-            scan_on_push: request.scan_on_push.unwrap_or(true),
+            // ECR's default, as moto and the real service answer: no scanning unless asked for.
+            scan_on_push: request.scan_on_push.unwrap_or(false),
             encryption_type,
             kms_key,
             tags: request.tags,
@@ -935,7 +940,7 @@ mod tests {
         assert_eq!(repo.uri, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/payments/api");
         assert_eq!(
             (repo.scan_on_push, repo.encryption_type.as_str(), repo.kms_key.as_ref()),
-            (true, "AES256", None)
+            (false, "AES256", None)
         );
         assert!(repo.created_at > 1.7e9);
         let again =

@@ -263,9 +263,10 @@ impl LogStore {
         values
     }
 
-    /// Starts a tail: visits (oldest first, per stream) the stored entries with ts >= `start_ns` of the
-    /// streams that satisfy `select`, and returns a receiver of every line stored afterwards (of every
-    /// stream: the tail filters). Both are taken under one lock, so nothing is missed or doubled.
+    /// Starts a tail: visits (newest first, stream by stream, like `for_each_in_window` backward) the stored
+    /// entries with ts >= `start_ns` of the streams that satisfy `select`, and returns a receiver of every
+    /// line stored afterwards (of every stream: the tail filters). Both happen under one lock, so nothing is
+    /// missed or doubled.
     pub fn tail_from(
         &self,
         select: impl Fn(&Labels) -> bool,
@@ -275,7 +276,7 @@ impl LogStore {
         let loki = self.loki_read();
         let mut visit = visit;
         for stream in loki.streams.values().filter(|s| select(&s.labels)) {
-            visit_window(stream, start_ns, i64::MAX, Direction::Forward, &mut visit);
+            visit_window(stream, start_ns, i64::MAX, Direction::Backward, &mut visit);
         }
         loki.tail.subscribe()
     }
@@ -543,7 +544,7 @@ mod tests {
     async fn tail_gets_history_then_only_new_lines() {
         let store = LogStore::default();
         let api = labels(&[("app", "api")]);
-        store.push(&api, vec![entry(5, "old"), entry(10, "recent")]);
+        store.push(&api, vec![entry(5, "old"), entry(10, "recent"), entry(12, "newest")]);
         let mut history = Vec::new();
         let mut rx = store.tail_from(
             |l| l.get("app").is_some_and(|v| v == "api"),
@@ -553,11 +554,11 @@ mod tests {
                 true
             },
         );
-        assert_eq!(history, vec!["recent"]);
+        assert_eq!(history, vec!["newest", "recent"], "newest first, nothing before start");
         store.push(&api, vec![entry(10, "recent")]); // a duplicate: not stored, not tailed
-        store.push(&api, vec![entry(11, "new")]);
+        store.push(&api, vec![entry(11, "late but new")]);
         let got = rx.recv().await.unwrap();
-        assert_eq!(&*got.entry.line, "new");
+        assert_eq!(&*got.entry.line, "late but new");
         assert_eq!(got.labels.get("app").map(String::as_str), Some("api"));
         assert!(rx.try_recv().is_err());
     }

@@ -1,6 +1,7 @@
 //! Everything the sim's servers and controllers share.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +21,9 @@ pub struct SimState {
     pub clock: Clock,
     /// Cancelled when the sim shuts down: every stream and controller ends.
     pub shutdown: CancellationToken,
+    /// Mutating requests (POST, PUT, PATCH, DELETE) the Kubernetes API received from clients:
+    /// tests prove read-only mode sends none.
+    pub mutating_requests: AtomicU64,
 }
 
 pub type Shared = Arc<SimState>;

@@ -1,7 +1,10 @@
 //! Integration tests of the simulated platform, driven through real clients (kube-rs, reqwest) over
 //! loopback, with the sim started in-process.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod api_errors;
 mod harness;
 mod kube_watcher;
+mod readonly;
 mod watch_protocol;

@@ -97,7 +97,7 @@ def test_get_nodes(sim):
 def test_get_pods_all_namespaces(sim):
     out = sim.kubectl("get", "pods", "-A").stdout
     header = out.splitlines()[0].split()
-    assert header[:2] == ["NAMESPACE", "NAME"], header
+    assert header == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"], header
     namespaces = {r[0] for r in rows(out)}
     assert SERVICES_NAMESPACE in namespaces and "argocd" in namespaces, namespaces
     items = sim.kubectl_json("get", "pods", "-A")["items"]
@@ -110,12 +110,18 @@ def test_get_deployments_in_services_namespace(sim):
     names = deployment_names(sim)
     assert len(names) >= 5, f"expected at least five services, got {names}"
     out = sim.kubectl("get", "deploy", "-n", SERVICES_NAMESPACE).stdout
-    assert out.splitlines()[0].split()[0] == "NAME"
+    assert out.splitlines()[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], out.splitlines()[0]
     assert sorted(r[0] for r in rows(out)) == names
+    by_name = {d["metadata"]["name"]: d for d in deployments(sim)}
+    for row in rows(out):
+        dep = by_name[row[0]]
+        status = dep.get("status", {})
+        assert row[1] == f"{status.get('readyReplicas', 0)}/{dep['spec'].get('replicas', 1)}", row
     for dep in deployments(sim):
-        labels = dep["spec"]["template"]["metadata"].get("labels", {})
-        assert "app.kubernetes.io/name" in dep["metadata"].get("labels", {}) or labels, dep["metadata"]
-        assert dep["spec"]["selector"]["matchLabels"], dep["metadata"]["name"]
+        assert "app.kubernetes.io/name" in dep["metadata"].get("labels", {}), dep["metadata"]
+        selector = dep["spec"]["selector"]["matchLabels"]
+        template_labels = dep["spec"]["template"]["metadata"].get("labels", {})
+        assert selector and selector.items() <= template_labels.items(), dep["metadata"]["name"]
 
 
 def test_every_service_has_a_kubernetes_service(sim):
@@ -158,6 +164,7 @@ def test_get_events(sim):
 
 def test_get_argo_cd_applications(sim):
     out = sim.kubectl("get", "applications.argoproj.io", "-A").stdout
+    assert out.splitlines()[0].split() == ["NAMESPACE", "NAME", "SYNC", "STATUS", "HEALTH", "STATUS"], out
     listed = {(r[0], r[1]) for r in rows(out)}
     apps = sim.kubectl_json("get", "applications.argoproj.io", "-A")["items"]
     names = {a["metadata"]["name"] for a in apps}

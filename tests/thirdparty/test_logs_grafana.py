@@ -86,6 +86,24 @@ def test_query_range_selects_one_app_and_filters_lines(sim):
     assert not [v for s in excluded for v in s["values"]]
 
 
+def test_metric_queries(sim):
+    query = f'sum by (app_kubernetes_io_name) (count_over_time({SERVICES_SELECTOR}[5m]))'
+    instant = loki_get(sim, "/loki/api/v1/query", query=query)
+    assert instant["resultType"] == "vector", instant
+    assert instant["result"], "no samples"
+    for sample in instant["result"]:
+        assert set(sample["metric"]) == {"app_kubernetes_io_name"}, sample
+        stamp, value = sample["value"]
+        assert isinstance(stamp, (int, float)) and isinstance(value, str) and float(value) > 0, sample
+    ranged = loki_get(sim, "/loki/api/v1/query_range", query=query, step="60",
+                      start=str(now_ns() - 600 * 10**9), end=str(now_ns()))
+    assert ranged["resultType"] == "matrix", ranged
+    assert ranged["result"] and all(series["values"] for series in ranged["result"])
+    for series in ranged["result"]:
+        for stamp, value in series["values"]:
+            assert isinstance(stamp, (int, float)) and isinstance(value, str)
+
+
 def test_labels_and_label_values(sim):
     labels = loki_get(sim, "/loki/api/v1/labels")
     assert {"namespace", "app_kubernetes_io_name"} <= set(labels), labels

@@ -3,6 +3,7 @@
 
 pub mod argocd;
 pub mod behaviour;
+pub mod churn;
 pub mod deployments;
 pub mod events;
 pub mod gc;

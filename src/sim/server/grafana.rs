@@ -1,5 +1,5 @@
-//! The sim's Grafana: health, and the Loki and Prometheus datasources (wire-formats §6) behind a bearer
-//! token.
+//! The sim's Grafana: health, and the Loki and Prometheus datasources (wire-formats §6), behind a
+//! bearer token.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,5 @@
 //! The sim's Loki HTTP API: queries (streams, matrices, vectors), labels, series, push, and the websocket
-//! tail.
-//! Shapes follow wire-formats §4; errors are plain text, as Loki writes them.
+//! tail. Shapes follow wire-formats §4; errors are plain text, as Loki writes them.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -236,6 +235,26 @@ fn result_labels(stream: &Arc<Labels>, processed: Cow<'_, Labels>) -> Arc<Labels
     }
 }
 
+/// Counts entries kept from the stream being visited (the store visits stream by stream): the global first
+/// `limit` entries can hold at most `limit` of any one stream, so a stream's visit stops there.
+#[derive(Default)]
+struct PerStream {
+    current: Option<Arc<Labels>>,
+    kept: usize,
+}
+
+impl PerStream {
+    /// One more entry kept from `stream`; returns how many have been kept from it.
+    fn count(&mut self, stream: &Arc<Labels>) -> usize {
+        if !self.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, stream)) {
+            self.current = Some(stream.clone());
+            self.kept = 0;
+        }
+        self.kept += 1;
+        self.kept
+    }
+}
+
 /// Lines in the window that pass `query`, at most `limit`, in `direction` order.
 fn select_entries(
     logs: &LogStore,
@@ -247,26 +266,20 @@ fn select_entries(
     stats: &mut Stats,
 ) -> Vec<(Arc<Labels>, LogEntry)> {
     let mut hits = Vec::new();
-    let mut current: Option<Arc<Labels>> = None;
-    let mut taken = 0usize;
+    let mut kept = PerStream::default();
     logs.for_each_in_window(
         |labels| query.selector.matches(labels),
         start,
         end,
         direction,
         |labels, entry| {
-            if !current.as_ref().is_some_and(|c| Arc::ptr_eq(c, labels)) {
-                current = Some(labels.clone());
-                taken = 0;
-            }
             stats.lines += 1;
             stats.bytes += entry.line.len();
             if let Some(processed) = query.process(labels, &entry.line) {
                 hits.push((result_labels(labels, processed), entry.clone()));
-                taken += 1;
+                return kept.count(labels) < limit;
             }
-            // The global first `limit` can hold at most `limit` entries of any one stream.
-            taken < limit
+            true
         },
     );
     match direction {
@@ -678,12 +691,14 @@ async fn run_tail(mut socket: WebSocket, state: LokiState, tail: TailParams) {
 async fn tail_loop(socket: &mut WebSocket, state: &LokiState, tail: &TailParams) -> TailEnd {
     let query = &tail.query;
     let mut history = Vec::new();
+    let mut kept = PerStream::default();
     let mut live = state.logs.tail_from(
         |labels| query.selector.matches(labels),
         tail.start,
         |labels, entry| {
             if let Some(processed) = query.process(labels, &entry.line) {
                 history.push((result_labels(labels, processed), entry.clone()));
+                return kept.count(labels) < tail.limit;
             }
             true
         },
@@ -701,6 +716,7 @@ async fn tail_loop(socket: &mut WebSocket, state: &LokiState, tail: &TailParams)
         }
         frames += 1;
         if drop_after.is_some_and(|n| frames >= n) {
+            state.faults.note_ws_drop();
             return TailEnd::Fault;
         }
     }
@@ -745,6 +761,7 @@ async fn tail_loop(socket: &mut WebSocket, state: &LokiState, tail: &TailParams)
                 }
                 frames += 1;
                 if drop_after.is_some_and(|n| frames >= n) {
+                    state.faults.note_ws_drop();
                     return TailEnd::Fault;
                 }
             }

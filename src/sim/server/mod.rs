@@ -45,6 +45,8 @@ pub struct SimOptions {
     pub scale: Option<Scale>,
     pub faults: FaultSpec,
     pub speed: f64,
+    /// Background pod updates per second (load for benchmarks of watchers).
+    pub churn: f64,
     pub ports: Ports,
 }
 
@@ -55,6 +57,7 @@ impl Default for SimOptions {
             scale: None,
             faults: FaultSpec::default(),
             speed: 1.0,
+            churn: 0.0,
             ports: Ports::default(),
         }
     }
@@ -108,6 +111,7 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
         faults: Arc::new(Faults::new(options.faults.clone())),
         clock: Clock::new(options.speed),
         shutdown: CancellationToken::new(),
+        mutating_requests: Default::default(),
     });
     let grafana_token = format!("glsa_sim_{}", uuid::Uuid::new_v4().simple());
     let endpoints = Endpoints {
@@ -159,5 +163,8 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
         token.clone(),
     ));
     controllers::spawn_all(&state, scenario, &tracker);
+    if options.churn > 0.0 {
+        tracker.spawn(controllers::churn::run(state.clone(), options.churn));
+    }
     Ok(SimServer { endpoints, state, tracker })
 }

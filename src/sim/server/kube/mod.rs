@@ -31,6 +31,9 @@ pub fn router(state: Shared) -> Router {
 async fn handle(State(state): State<Shared>, request: Request) -> Response {
     state.faults.delay().await;
     let (parts, body) = request.into_parts();
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        state.mutating_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let params = Params::parse(parts.uri.query());
     let is_watch = params.flag("watch");
     if !is_watch && state.faults.inject_error() {

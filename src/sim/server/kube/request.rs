@@ -21,8 +21,9 @@ impl Params {
         self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
     }
 
+    /// A boolean parameter, spelled any way Go's strconv.ParseBool accepts (the Python client sends `True`).
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1"))
+        matches!(self.get(key), Some("1" | "t" | "T" | "true" | "TRUE" | "True"))
     }
 
     pub fn number(&self, key: &str) -> Result<Option<u64>, ApiError> {

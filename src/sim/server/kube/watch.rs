@@ -186,7 +186,7 @@ impl Stream {
                 }
                 _ = fault_check.tick() => {
                     if self.state.faults.drop_watch_now() {
-                        let _ = self.tx.send(Err(std::io::Error::other("simulated dropped watch"))).await;
+                        self.cut().await;
                         return Stop::Dropped;
                     }
                 }
@@ -209,10 +209,17 @@ impl Stream {
         self.sent += 1;
         if self.state.faults.spec.watch_drop_after.is_some_and(|n| n > 0 && self.sent % n == 0) {
             self.state.faults.note_watch_drop();
-            let _ = self.tx.send(Err(std::io::Error::other("simulated dropped watch"))).await;
+            self.cut().await;
             return Err(Stop::Dropped);
         }
         Ok(())
+    }
+
+    /// Cuts the connection mid-stream (no clean end of the chunked body), after giving what was
+    /// already sent time to reach the client — a connection that dies, not one that loses data.
+    async fn cut(&mut self) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = self.tx.send(Err(std::io::Error::other("simulated dropped watch"))).await;
     }
 
     /// The bookmark that tells a streaming-list client its initial events are complete.

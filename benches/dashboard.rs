@@ -1,0 +1,187 @@
+//! Benchmarks of the dashboard against DESIGN.md's budgets:
+//! - first full frame: connect to a sim with 10,000 pods and 500 apps, list every source, derive the
+//!   model and draw the first frame (≤ 1.0 s);
+//! - one frame render with 10,000 pods in the table at 200×60 (≤ 4 ms; cost follows visible rows);
+//! - watch events applied to the caches: projection + insert (≥ 100k events/s);
+//! - snapshot + derivation of services/overview at 10,000 pods (what each coalesced update costs).
+//!
+//! Idle CPU under churn and resident memory are measured on the real binary by `scripts/bench-console`.
+
+// Benchmark set-up failing is a bug in the benchmark: panicking is the right report.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::{Value, json};
+
+use platdeck::platform::fixtures::snapshot_from_dir;
+use platdeck::platform::{PodInfo, Snapshot, project};
+use platdeck::sim::scenario::ScenarioSource;
+use platdeck::sim::{SimOptions, SimServer};
+use platdeck::sources::cache::{Caches, ResourceCache};
+use platdeck::sources::kube::{WatchScope, spawn_watchers};
+use platdeck::sources::kube_client::connect;
+use platdeck::tui::keymap::Keymap;
+use platdeck::tui::render::render;
+use platdeck::tui::state::{State, View};
+use platdeck::tui::theme::Theme;
+
+const PODS: usize = 10_000;
+
+fn fixture_pod() -> Value {
+    let list: Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/platform/incident/workloads.json").unwrap(),
+    )
+    .unwrap();
+    list["items"].as_array().unwrap().iter().find(|i| i["kind"] == "Pod").cloned().unwrap()
+}
+
+/// A snapshot with `pods` pods spread over 500 deployments and apps, built from real fixture objects.
+fn big_snapshot(pods: usize) -> Snapshot {
+    let base = snapshot_from_dir("tests/fixtures/platform/incident".as_ref()).unwrap();
+    let template = base.pods.iter().find(|p| p.owner.is_some()).cloned().unwrap();
+    let dep_template = base.deployments[0].clone();
+    let app_template = base.apps[0].clone();
+    let mut snapshot = base.clone();
+    snapshot.pods.clear();
+    snapshot.deployments.clear();
+    snapshot.apps.clear();
+    for d in 0..500 {
+        let name = format!("svc-{d:05}");
+        let mut dep = (*dep_template).clone();
+        dep.name = name.clone();
+        dep.namespace = format!("scale-{:03}", d / 50);
+        dep.service = Some(name.clone());
+        snapshot.deployments.push(Arc::new(dep));
+        let mut app = (*app_template).clone();
+        app.name = name.clone();
+        app.destination_namespace = format!("scale-{:03}", d / 50);
+        snapshot.apps.push(Arc::new(app));
+    }
+    for i in 0..pods {
+        let d = i % 500;
+        let mut pod: PodInfo = (*template).clone();
+        pod.name = format!("svc-{d:05}-7d9f8b6c5d-{i:05}");
+        pod.namespace = format!("scale-{:03}", d / 50);
+        pod.service = Some(format!("svc-{d:05}"));
+        pod.owner = Some(format!("svc-{d:05}-7d9f8b6c5d"));
+        pod.restarts = (i % 7) as u32;
+        snapshot.pods.push(Arc::new(pod));
+    }
+    snapshot
+}
+
+fn state_with(snapshot: Snapshot) -> State {
+    let now = platdeck::platform::fixtures::snapshot_time(&snapshot).unwrap_or_else(jiff::Timestamp::now);
+    let mut state = State::new("bench".into(), false, None, Keymap::default_map().unwrap(), now);
+    state.width = 200;
+    state.height = 60;
+    state.set_snapshot(Arc::new(snapshot));
+    state
+}
+
+fn render_frames(c: &mut Criterion) {
+    let theme = Theme::new(false);
+    let mut group = c.benchmark_group("render");
+    for pods in [1_000usize, PODS] {
+        let mut state = state_with(big_snapshot(pods));
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        for view in [View::Workloads, View::Overview, View::Applications] {
+            state.view = view;
+            state.cursor[view.index()] = 250.min(state.row_count(view).saturating_sub(1));
+            group.bench_with_input(BenchmarkId::new(format!("{view:?}_200x60"), pods), &pods, |b, _| {
+                b.iter(|| {
+                    terminal.draw(|f| render(&state, &theme, f)).unwrap();
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn apply_events(c: &mut Criterion) {
+    let pod = fixture_pod();
+    let events: Vec<(String, Value)> = (0..PODS)
+        .map(|i| {
+            let mut p = pod.clone();
+            p["metadata"]["name"] = json!(format!("pod-{i}"));
+            p["metadata"]["resourceVersion"] = json!(i.to_string());
+            (format!("ns/pod-{i}"), p)
+        })
+        .collect();
+    let mut group = c.benchmark_group("caches");
+    group.throughput(Throughput::Elements(PODS as u64));
+    group.bench_function("apply_10k_pod_watch_events", |b| {
+        let cache: ResourceCache<PodInfo> = ResourceCache::default();
+        b.iter(|| {
+            for (key, obj) in &events {
+                cache.apply(key.clone(), project::pod_info(obj));
+            }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("derive");
+    let snapshot = Arc::new(big_snapshot(PODS));
+    let mut state = state_with((*snapshot).clone());
+    group.bench_function("snapshot_to_services_and_overview_10k_pods", |b| {
+        b.iter(|| state.set_snapshot(snapshot.clone()))
+    });
+    group.finish();
+}
+
+fn start_sim(rt: &tokio::runtime::Runtime) -> SimServer {
+    rt.block_on(platdeck::sim::start(SimOptions {
+        scenario: ScenarioSource::Builtin("platform".into()),
+        scale: Some("pods=10000,apps=500".parse().unwrap()),
+        ..SimOptions::default()
+    }))
+    .expect("sim starts")
+}
+
+fn first_frame(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = start_sim(&rt);
+    let dir = std::env::temp_dir().join(format!("platdeck-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.endpoints.kubeconfig_yaml()).unwrap();
+    let theme = Theme::new(false);
+    let mut group = c.benchmark_group("launch");
+    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    group.bench_function("first_full_frame_10k_pods_500_apps", |b| {
+        b.to_async(&rt).iter(|| async {
+            let connection = connect(Some(&kubeconfig), Some("platdeck-sim")).await.unwrap();
+            let (caches, changed) = Caches::new();
+            let token = tokio_util::sync::CancellationToken::new();
+            let tracker = tokio_util::task::TaskTracker::new();
+            let scope = WatchScope { namespace: None, argocd_namespace: "argocd".into() };
+            spawn_watchers(&connection.client, &scope, &caches, &tracker, &token);
+            let pending = caches.wait_until_synced(changed, Duration::from_secs(30)).await;
+            assert!(pending.is_empty(), "{pending:?}");
+            let snapshot = caches.snapshot();
+            assert!(snapshot.pods.len() >= PODS);
+            let mut state = State::new(
+                connection.context,
+                false,
+                None,
+                Keymap::default_map().unwrap(),
+                jiff::Timestamp::now(),
+            );
+            state.set_snapshot(Arc::new(snapshot));
+            let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+            terminal.draw(|f| render(&state, &theme, f)).unwrap();
+            token.cancel();
+        })
+    });
+    group.finish();
+    rt.block_on(sim.shutdown());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(dashboard, render_frames, apply_events, first_frame);
+criterion_main!(dashboard);

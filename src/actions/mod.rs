@@ -1,0 +1,9 @@
+//! Mutations (redeploy: rollout restart, Argo CD sync and refresh) behind one read-only guard, a
+//! confirmation that names context, namespace and object, and an append-only audit log.
+
+pub mod audit;
+pub mod guard;
+pub mod mutation;
+pub mod redeploy;
+
+pub use mutation::{Mutation, Strategy};

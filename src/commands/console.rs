@@ -1,0 +1,34 @@
+//! The dashboard: `platdeck` (a real cluster) and `platdeck demo` (the embedded simulated platform).
+
+use color_eyre::eyre::Result;
+
+use super::target::Target;
+use crate::actions::audit::AuditLog;
+use crate::actions::guard::ReadOnly;
+use crate::config::Config;
+use crate::tui::app::{ConsoleOptions, run};
+use crate::tui::keymap::Keymap;
+
+pub struct Flags<'a> {
+    pub namespace: Option<&'a str>,
+    pub readonly: bool,
+}
+
+pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Result<()> {
+    let keymap = Keymap::new(&config.keymap)?;
+    let no_color =
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || config.theme.no_color.unwrap_or(false);
+    let options = ConsoleOptions {
+        kubeconfig: target.kubeconfig.clone(),
+        context: target.context.clone(),
+        namespace: flags.namespace.map(str::to_string),
+        argocd_namespace: config.argocd.namespace.clone(),
+        readonly: ReadOnly { flag: flags.readonly, contexts: config.cluster.readonly_contexts.clone() },
+        audit: AuditLog::new(config.audit_log_path()),
+        keymap,
+        no_color,
+    };
+    let result = run(options).await;
+    target.close().await;
+    result
+}

@@ -1,0 +1,193 @@
+//! `platdeck redeploy SERVICE --strategy restart|sync|refresh [--yes]`: the TUI's redeploy, headless,
+//! through the same guard, confirmation and audit log, then following its progress.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, bail, eyre};
+
+use super::headless::{Live, print_clean};
+use super::target::Target;
+use crate::actions::audit::{AuditEntry, AuditLog};
+use crate::actions::guard::ReadOnly;
+use crate::actions::{Mutation, Strategy, redeploy};
+use crate::config::Config;
+use crate::platform::services::{ServiceView, services};
+use crate::platform::{HealthStatus, RolloutState, ServiceKey};
+
+/// How long progress is followed after the request was accepted.
+const FOLLOW_FOR: Duration = Duration::from_secs(180);
+
+pub struct Request<'a> {
+    pub service: &'a str,
+    pub strategy: Strategy,
+    pub yes: bool,
+    pub readonly: bool,
+    pub namespace: Option<&'a str>,
+}
+
+fn find<'a>(all: &'a [ServiceView], wanted: &str) -> Result<&'a ServiceView> {
+    let matches: Vec<&ServiceView> =
+        all.iter().filter(|s| s.key.name == wanted || s.key.to_string() == wanted).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known: Vec<String> = all.iter().map(|s| s.key.to_string()).collect();
+            Err(eyre!("no service named `{wanted}`; known services: {}", known.join(", ")))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|s| s.key.to_string()).collect();
+            Err(eyre!("`{wanted}` is ambiguous: {}; name it as namespace/name", names.join(", ")))
+        }
+    }
+}
+
+pub async fn run(config: &Config, target: Target, request: Request<'_>) -> Result<()> {
+    let result = redeploy_with(config, &target, &request).await;
+    target.close().await;
+    result
+}
+
+async fn redeploy_with(config: &Config, target: &Target, request: &Request<'_>) -> Result<()> {
+    let live = Live::start(config, target, request.namespace).await?;
+    let outcome = act(config, &live, request).await;
+    live.stop().await;
+    outcome
+}
+
+async fn act(config: &Config, live: &Live, request: &Request<'_>) -> Result<()> {
+    let all = services(&live.caches.snapshot());
+    let service = find(&all, request.service)?;
+    let mutation = Mutation::for_service(request.strategy, &live.connection.context, service);
+    let readonly = ReadOnly { flag: request.readonly, contexts: config.cluster.readonly_contexts.clone() };
+    let audit = AuditLog::new(config.audit_log_path());
+    // The guard speaks before the prompt: a blocked mutation is never offered.
+    if let Err(blocked) = readonly.check(&mutation) {
+        let _ = audit.append(&AuditEntry::new(&mutation, format!("blocked: {blocked}")));
+        bail!(blocked);
+    }
+    print_clean(&format!("{mutation}"));
+    if !request.yes && !confirm()? {
+        let _ = audit.append(&AuditEntry::new(&mutation, "cancelled"));
+        bail!("not confirmed; nothing was sent");
+    }
+    let done = redeploy::execute(&live.connection.client, &readonly, &audit, &mutation).await?;
+    print_clean(&done);
+    follow(live, &service.key, request.strategy).await
+}
+
+/// Asks on the terminal; without one, `--yes` is required.
+fn confirm() -> Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("no terminal to confirm on: pass --yes to redeploy without a prompt");
+    }
+    print!("Proceed? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Prints progress until the restart rolled out or the sync finished.
+async fn follow(live: &Live, key: &ServiceKey, strategy: Strategy) -> Result<()> {
+    if strategy == Strategy::Refresh {
+        return Ok(());
+    }
+    let mut changed = live.changed.clone();
+    let deadline = tokio::time::Instant::now() + FOLLOW_FOR;
+    let started = jiff::Timestamp::now();
+    let mut last = String::new();
+    loop {
+        let all = services(&live.caches.snapshot());
+        let Some(service) = all.iter().find(|s| s.key == *key) else { bail!("service {key} disappeared") };
+        let (line, finished) = progress(service, strategy, started);
+        if line != last {
+            print_clean(&line);
+            last = line;
+        }
+        match finished {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(message)) => bail!(message),
+            None => {}
+        }
+        if tokio::time::timeout_at(deadline, changed.changed()).await.is_err() {
+            bail!("still not finished after {FOLLOW_FOR:?}: {last}");
+        }
+    }
+}
+
+/// One progress line and, when done, the outcome.
+fn progress(
+    service: &ServiceView,
+    strategy: Strategy,
+    started: jiff::Timestamp,
+) -> (String, Option<std::result::Result<(), String>>) {
+    match strategy {
+        Strategy::Restart => {
+            let all_done = service.deployments.iter().all(|d| {
+                d.rollout == RolloutState::Complete && d.updated == d.desired && d.created.is_some()
+            });
+            let pods_new = service
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.ready
+                        && p.created.is_some_and(|c| {
+                            c >= started.saturating_sub(jiff::SignedDuration::from_secs(2)).unwrap_or(started)
+                        })
+                })
+                .count();
+            let line = service
+                .deployments
+                .iter()
+                .map(|d| {
+                    format!(
+                        "deployment/{}: {} ({}/{} updated, {} available)",
+                        d.name, d.rollout_message, d.updated, d.desired, d.available
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let desired: u32 = service.deployments.iter().map(|d| d.desired).sum();
+            let stalled = service.deployments.iter().find(|d| d.rollout == RolloutState::Stalled);
+            if let Some(d) = stalled {
+                return (
+                    line,
+                    Some(Err(format!("deployment/{} rollout stalled: {}", d.name, d.rollout_message))),
+                );
+            }
+            let done = all_done && pods_new >= desired as usize;
+            (line, done.then_some(Ok(())))
+        }
+        Strategy::Sync | Strategy::Refresh => {
+            let Some(app) = &service.app else {
+                return ("no application".into(), Some(Err("no application".into())));
+            };
+            let op = app.last_operation.as_ref();
+            let phase = op.map_or("", |o| o.phase.as_str());
+            let line = format!(
+                "application/{}: operation {} — {}; sync {:?}, health {:?}",
+                app.name,
+                if phase.is_empty() { "pending" } else { phase },
+                op.map_or("", |o| o.message.as_str()),
+                app.sync,
+                app.health
+            );
+            let fresh = op.and_then(|o| o.started_at).is_some_and(|t| {
+                t >= started.saturating_sub(jiff::SignedDuration::from_secs(2)).unwrap_or(started)
+            });
+            let outcome = match (app.operation_pending, fresh, phase) {
+                (false, true, "Succeeded") if app.health != HealthStatus::Degraded => Some(Ok(())),
+                (false, true, "Succeeded") => {
+                    Some(Err(format!("synced, but {} is Degraded: {}", app.name, app.health_message)))
+                }
+                (false, true, "Failed" | "Error") => {
+                    Some(Err(format!("sync failed: {}", op.map_or("", |o| o.message.as_str()))))
+                }
+                _ => None,
+            };
+            (line, outcome)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! One adapter per external system. Adapters feed caches; the UI pulls snapshots of the caches when
+//! notified (no whole lists through channels). Timeouts, backoff, reconnects and redaction live here.
+
+pub mod cache;
+pub mod kube;
+pub mod kube_client;

@@ -1,0 +1,49 @@
+//! Everything that can happen to the UI, and everything the UI asks the outside world to do.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::actions::Mutation;
+use crate::config::KeySpec;
+use crate::platform::Snapshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Click,
+    ScrollUp,
+    ScrollDown,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeySpec),
+    /// A mouse event at a terminal cell.
+    Mouse {
+        kind: MouseKind,
+        column: u16,
+        row: u16,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// Time moves (ages, staleness, spinners); carries the clock so update stays pure.
+    Tick(Timestamp),
+    /// The sources' caches changed: here is a fresh snapshot.
+    Snapshot(Arc<Snapshot>),
+    /// A mutation the UI asked for finished.
+    MutationDone {
+        mutation: Mutation,
+        result: Result<String, String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Send a confirmed mutation (guarded and audited by the executor too).
+    Mutate(Mutation),
+    /// Reconnect to another kube context.
+    SwitchContext(String),
+}

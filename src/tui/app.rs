@@ -1,0 +1,168 @@
+//! The console's event loop: terminal events, source notifications, ticks and mutation results
+//! become actions; `update` turns them into state and effects; frames are drawn only when something
+//! changed, at most ~30 per second.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::EventStream;
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::action::{Action, Effect};
+use super::keymap::Keymap;
+use super::render;
+use super::state::{Notice, State};
+use super::terminal::TerminalGuard;
+use super::theme::Theme;
+use super::update::update;
+use crate::actions::audit::AuditLog;
+use crate::actions::guard::ReadOnly;
+use crate::actions::redeploy;
+use crate::sources::cache::Caches;
+use crate::sources::kube::{WatchScope, spawn_watchers};
+use crate::sources::kube_client::{Connection, connect};
+
+/// The shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(33);
+/// How often time-derived text (ages, staleness) refreshes.
+const TICK: Duration = Duration::from_secs(1);
+
+pub struct ConsoleOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub argocd_namespace: String,
+    pub readonly: ReadOnly,
+    pub audit: AuditLog,
+    pub keymap: Keymap,
+    pub no_color: bool,
+}
+
+/// A connection with its running watchers.
+struct Session {
+    connection: Connection,
+    caches: Arc<Caches>,
+    changed: watch::Receiver<u64>,
+    token: CancellationToken,
+}
+
+fn open_session(
+    connection: Connection,
+    scope: &WatchScope,
+    tracker: &TaskTracker,
+    root: &CancellationToken,
+) -> Session {
+    let (caches, changed) = Caches::new();
+    let token = root.child_token();
+    spawn_watchers(&connection.client, scope, &caches, tracker, &token);
+    Session { connection, caches, changed, token }
+}
+
+pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
+    // Connect before touching the terminal, so a bad kubeconfig is a plain error message.
+    let connection = connect(options.kubeconfig.as_deref(), options.context.as_deref()).await?;
+    let root = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let scope = WatchScope {
+        namespace: options.namespace.clone(),
+        argocd_namespace: options.argocd_namespace.clone(),
+    };
+    let mut session = open_session(connection, &scope, &tracker, &root);
+    let theme = Theme::new(options.no_color);
+    let readonly_now = options.readonly.is_readonly(&session.connection.context);
+    let mut state = State::new(
+        session.connection.context.clone(),
+        readonly_now,
+        options.namespace.clone(),
+        options.keymap.clone(),
+        jiff::Timestamp::now(),
+    );
+    let (done_tx, mut done_rx) = mpsc::channel::<Action>(16);
+
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    update(&mut state, Action::Resize { width: size.width, height: size.height });
+    let mut events = EventStream::new();
+    let mut frame = tokio::time::interval(FRAME);
+    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut tick = tokio::time::interval(TICK);
+    let mut dirty = true;
+    let mut snapshot_due = true;
+    // SIGTERM/SIGINT quit like `q`: the terminal is restored on the way out.
+    let mut signals = crate::signals::ShutdownSignals::register();
+
+    while !state.quit {
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => super::input::to_action(event),
+                Some(Err(err)) => { tracing::error!(%err, "terminal input failed"); None }
+                None => break,
+            },
+            changed = session.changed.changed() => {
+                if changed.is_ok() { snapshot_due = true; }
+                None
+            },
+            _ = tick.tick() => Some(Action::Tick(jiff::Timestamp::now())),
+            _ = signals.recv() => {
+                state.quit = true;
+                None
+            },
+            Some(done) = done_rx.recv() => Some(done),
+            _ = frame.tick() => {
+                // Bursts of source changes coalesce into one snapshot per frame.
+                if snapshot_due {
+                    snapshot_due = false;
+                    Some(Action::Snapshot(Arc::new(session.caches.snapshot())))
+                } else if dirty {
+                    dirty = false;
+                    guard.terminal.draw(|f| render::render(&state, &theme, f))?;
+                    None
+                } else {
+                    None
+                }
+            }
+        };
+        let Some(action) = action else { continue };
+        dirty = true;
+        for effect in update(&mut state, action) {
+            match effect {
+                Effect::Quit => state.quit = true,
+                Effect::Mutate(mutation) => {
+                    let client = session.connection.client.clone();
+                    let readonly = options.readonly.clone();
+                    let audit = options.audit.clone();
+                    let tx = done_tx.clone();
+                    tracker.spawn(async move {
+                        let result = redeploy::execute(&client, &readonly, &audit, &mutation)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Action::MutationDone { mutation, result }).await;
+                    });
+                }
+                Effect::SwitchContext(context) => {
+                    match connect(options.kubeconfig.as_deref(), Some(&context)).await {
+                        Ok(connection) => {
+                            session.token.cancel();
+                            session = open_session(connection, &scope, &tracker, &root);
+                            state.context = session.connection.context.clone();
+                            state.readonly = options.readonly.is_readonly(&state.context);
+                            state.set_snapshot(Arc::new(session.caches.snapshot()));
+                            state.notice =
+                                Some(Notice { text: format!("switched to context {context}"), error: false });
+                        }
+                        Err(err) => state.notice = Some(Notice { text: err.to_string(), error: true }),
+                    }
+                }
+            }
+        }
+    }
+    drop(guard);
+    root.cancel();
+    tracker.close();
+    let _ = tokio::time::timeout(Duration::from_secs(3), tracker.wait()).await;
+    Ok(())
+}

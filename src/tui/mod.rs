@@ -1,0 +1,15 @@
+//! The terminal UI in the Elm shape: `Action` → `update(&mut State, Action) -> Vec<Effect>` (no I/O) →
+//! `render(&State, frame)` (draws only). `app.rs` owns the terminal and turns effects into I/O.
+
+pub mod action;
+pub mod app;
+pub mod input;
+pub mod keymap;
+pub mod render;
+pub mod sanitize;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod views;
+pub mod widgets;

@@ -1,0 +1,274 @@
+//! `update`: the only place UI state changes. Pure: no I/O, no clock; effects describe the I/O wanted.
+
+use super::action::{Action, Effect, MouseKind};
+use super::keymap::Command;
+use super::state::{Mode, Notice, State, View};
+use crate::actions::Strategy;
+use crate::config::{KeyName, KeySpec};
+
+/// Rows the header, tabs and footer take: mouse rows map to table rows below them.
+pub const TABLE_FIRST_ROW: u16 = 4;
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Tick(now) => {
+            state.now = now;
+            Vec::new()
+        }
+        Action::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+            Vec::new()
+        }
+        Action::Snapshot(snapshot) => {
+            state.set_snapshot(snapshot);
+            Vec::new()
+        }
+        Action::MutationDone { mutation, result } => {
+            state.in_flight.retain(|m| *m != mutation);
+            state.notice = Some(match result {
+                Ok(text) => Notice { text: format!("{text} — watching progress"), error: false },
+                Err(err) => {
+                    Notice { text: format!("{} failed: {err}", mutation.strategy.verb()), error: true }
+                }
+            });
+            Vec::new()
+        }
+        Action::Mouse { kind, row, .. } => {
+            on_mouse(state, kind, row);
+            Vec::new()
+        }
+        Action::Key(key) => on_key(state, key),
+    }
+}
+
+fn on_mouse(state: &mut State, kind: MouseKind, row: u16) {
+    if state.mode != Mode::Normal {
+        return;
+    }
+    let cursor = state.cursor();
+    match kind {
+        MouseKind::ScrollUp => state.set_cursor(cursor.saturating_sub(3)),
+        MouseKind::ScrollDown => state.set_cursor(cursor + 3),
+        MouseKind::Click => {
+            if row >= TABLE_FIRST_ROW {
+                state.set_cursor(usize::from(row - TABLE_FIRST_ROW));
+            }
+        }
+    }
+}
+
+fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
+    match state.mode.clone() {
+        Mode::Filter => {
+            edit_line(&mut state.scope.filter, key, |s| {
+                s.mode = Mode::Normal;
+            })(state);
+            state.clamp_cursors();
+            Vec::new()
+        }
+        Mode::Palette(mut input) => {
+            match key.code {
+                KeyName::Esc => state.mode = Mode::Normal,
+                KeyName::Enter => {
+                    state.mode = Mode::Normal;
+                    return run_palette(state, input.trim());
+                }
+                KeyName::Backspace => {
+                    input.pop();
+                    state.mode = Mode::Palette(input);
+                }
+                KeyName::Char(c) if !key.ctrl && !key.alt => {
+                    input.push(c);
+                    state.mode = Mode::Palette(input);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Mode::Confirm(mutation) => match key.code {
+            KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter => {
+                state.mode = Mode::Normal;
+                state.notice = Some(Notice { text: format!("sending: {mutation}"), error: false });
+                state.in_flight.push(mutation.clone());
+                vec![Effect::Mutate(mutation)]
+            }
+            KeyName::Char('n') | KeyName::Char('N') | KeyName::Esc => {
+                state.mode = Mode::Normal;
+                state.notice = Some(Notice { text: "cancelled".into(), error: false });
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Mode::Help => {
+            if matches!(key.code, KeyName::Esc | KeyName::Char('?') | KeyName::Char('q')) {
+                state.mode = Mode::Normal;
+            }
+            Vec::new()
+        }
+        Mode::Normal => match state.keymap.command_for(&key) {
+            Some(command) => on_command(state, command),
+            None => Vec::new(),
+        },
+    }
+}
+
+/// Line editing for the filter: characters append, Backspace deletes, Enter keeps, Esc clears.
+fn edit_line(
+    line: &mut String,
+    key: KeySpec,
+    close: impl Fn(&mut State) + 'static,
+) -> Box<dyn FnOnce(&mut State)> {
+    match key.code {
+        KeyName::Enter => Box::new(move |s: &mut State| close(s)),
+        KeyName::Esc => {
+            line.clear();
+            Box::new(move |s: &mut State| close(s))
+        }
+        KeyName::Backspace => {
+            line.pop();
+            Box::new(|_: &mut State| {})
+        }
+        KeyName::Char(c) if !key.ctrl && !key.alt => {
+            line.push(c);
+            Box::new(|_: &mut State| {})
+        }
+        _ => Box::new(|_: &mut State| {}),
+    }
+}
+
+fn page(state: &State) -> usize {
+    usize::from(state.height.saturating_sub(8)).max(1)
+}
+
+fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
+    let cursor = state.cursor();
+    match command {
+        Command::Up => state.set_cursor(cursor.saturating_sub(1)),
+        Command::Down => state.set_cursor(cursor + 1),
+        Command::PageUp => state.set_cursor(cursor.saturating_sub(page(state))),
+        Command::PageDown => state.set_cursor(cursor + page(state)),
+        Command::Top => state.set_cursor(0),
+        Command::Bottom => state.set_cursor(usize::MAX),
+        Command::NextView => switch(state, View::ALL[(state.view.index() + 1) % View::ALL.len()]),
+        Command::PrevView => {
+            switch(state, View::ALL[(state.view.index() + View::ALL.len() - 1) % View::ALL.len()])
+        }
+        Command::Overview => switch(state, View::Overview),
+        Command::Applications => switch(state, View::Applications),
+        Command::Workloads => switch(state, View::Workloads),
+        Command::Policies => switch(state, View::Policies),
+        Command::Events => switch(state, View::Events),
+        Command::Details => {
+            if state.view == View::Overview {
+                narrow_to_selected(state);
+            } else {
+                state.detail = !state.detail;
+            }
+        }
+        Command::Back => {
+            if state.detail {
+                state.detail = false;
+            } else if state.scope.service.is_some() || !state.scope.filter.is_empty() {
+                clear_scope(state);
+            } else {
+                state.notice = None;
+            }
+        }
+        Command::Filter => state.mode = Mode::Filter,
+        Command::Palette => state.mode = Mode::Palette(String::new()),
+        Command::Help => state.mode = Mode::Help,
+        Command::SelectService => narrow_to_selected(state),
+        Command::ClearScope => clear_scope(state),
+        Command::Restart => ask(state, Strategy::Restart),
+        Command::Sync => ask(state, Strategy::Sync),
+        Command::Refresh => ask(state, Strategy::Refresh),
+        Command::Quit => {
+            state.quit = true;
+            return vec![Effect::Quit];
+        }
+    }
+    Vec::new()
+}
+
+fn switch(state: &mut State, view: View) {
+    state.view = view;
+    state.detail = false;
+}
+
+fn narrow_to_selected(state: &mut State) {
+    match state.selected_service() {
+        Some(key) => {
+            state.notice =
+                Some(Notice { text: format!("narrowed to service {key} (c clears)"), error: false });
+            state.scope.service = Some(key);
+            state.cursor = [0; 5];
+        }
+        None => state.notice = Some(Notice { text: "no service selected".into(), error: true }),
+    }
+}
+
+fn clear_scope(state: &mut State) {
+    state.scope.service = None;
+    state.scope.filter.clear();
+    state.notice = None;
+    state.clamp_cursors();
+}
+
+/// Asks for confirmation of a redeploy — unless read-only, which blocks it before any request exists.
+fn ask(state: &mut State, strategy: Strategy) {
+    let Some(mutation) = state.mutation_for(strategy) else {
+        state.notice = Some(Notice { text: "select a service first".into(), error: true });
+        return;
+    };
+    if state.readonly {
+        state.notice = Some(Notice { text: format!("read-only: {mutation} blocked"), error: true });
+        return;
+    }
+    if mutation.is_empty() {
+        let what =
+            if strategy == Strategy::Restart { "no deployment to restart" } else { "no Argo CD application" };
+        state.notice = Some(Notice { text: format!("{}: {what}", mutation.service), error: true });
+        return;
+    }
+    state.mode = Mode::Confirm(mutation);
+}
+
+/// `:apps`, `:ns payments`, `:ns all`, `:ctx prod`, `:svc payments-api`, `:q`.
+fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
+    let (cmd, arg) = input.split_once(' ').map_or((input, ""), |(c, a)| (c, a.trim()));
+    match cmd {
+        "" => {}
+        "q" | "quit" => {
+            state.quit = true;
+            return vec![Effect::Quit];
+        }
+        "ns" | "namespace" => {
+            state.scope.namespace = match arg {
+                "" | "all" | "-A" => None,
+                ns => Some(ns.to_string()),
+            };
+            state.clamp_cursors();
+        }
+        "ctx" | "context" if !arg.is_empty() => return vec![Effect::SwitchContext(arg.to_string())],
+        "svc" | "service" if !arg.is_empty() => {
+            match state.services.iter().find(|s| s.key.name == arg || s.key.to_string() == arg) {
+                Some(s) => {
+                    state.scope.service = Some(s.key.clone());
+                    state.cursor = [0; 5];
+                }
+                None => state.notice = Some(Notice { text: format!("no service named {arg}"), error: true }),
+            }
+        }
+        view => match View::from_name(view) {
+            Some(v) => switch(state, v),
+            None => {
+                state.notice = Some(Notice {
+                    text: format!("unknown command :{input} (views, ns NAME|all, ctx NAME, svc NAME, q)"),
+                    error: true,
+                })
+            }
+        },
+    }
+    Vec::new()
+}

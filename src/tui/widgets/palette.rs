@@ -1,0 +1,75 @@
+//! Suggestions under the `:` palette: what the typed text can become (views, namespaces and
+//! services that exist right now), so the SRE need not remember names. Drawn just above the
+//! footer, where the palette line is typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::popup;
+use crate::tui::sanitize::clean;
+use crate::tui::state::{State, View};
+use crate::tui::theme::Theme;
+
+const MAX_SUGGESTIONS: usize = 8;
+const WIDTH: u16 = 72;
+
+/// (what to type, what it does), best matches first.
+pub fn suggestions(state: &State, input: &str) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> =
+        View::ALL.iter().map(|v| (v.title().to_lowercase(), format!("show {}", v.title()))).collect();
+    all.push(("ns all".into(), "all namespaces".into()));
+    let mut namespaces: Vec<&str> = state.services.iter().map(|s| s.key.namespace.as_str()).collect();
+    namespaces.dedup(); // services are sorted by key, so namespaces come grouped
+    all.extend(namespaces.into_iter().map(|ns| (format!("ns {ns}"), "namespace scope".to_string())));
+    all.extend(
+        state.services.iter().map(|s| (format!("svc {}", s.key), "narrow to this service".to_string())),
+    );
+    all.push(("ctx NAME".into(), "switch kube context".into()));
+    all.push(("q".into(), "quit".into()));
+
+    let needle = input.trim().to_lowercase();
+    let mut prefix = Vec::new();
+    let mut inside = Vec::new();
+    for (cmd, what) in all {
+        let lower = cmd.to_lowercase();
+        if lower.starts_with(&needle) {
+            prefix.push((cmd, what));
+        } else if lower.contains(&needle) {
+            inside.push((cmd, what));
+        }
+        if prefix.len() >= MAX_SUGGESTIONS {
+            break;
+        }
+    }
+    prefix.extend(inside);
+    prefix.truncate(MAX_SUGGESTIONS);
+    prefix
+}
+
+/// Draws the suggestions at the bottom-left of `area` (the body, just above the footer).
+pub fn draw(state: &State, input: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let found = suggestions(state, input);
+    if area.height < 3 || found.is_empty() {
+        return;
+    }
+    let height = u16::try_from(found.len() + 2).unwrap_or(u16::MAX).min(area.height);
+    let width = WIDTH.min(area.width);
+    let rect = Rect { x: area.x, y: area.bottom() - height, width, height };
+    popup::clear(frame, rect);
+    let lines: Vec<Line> = found
+        .into_iter()
+        .map(|(cmd, what)| {
+            Line::from(vec![
+                Span::styled(format!(":{:<40} ", clean(&cmd)), theme.key),
+                Span::styled(what, theme.muted),
+            ])
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(" command ", theme.title));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

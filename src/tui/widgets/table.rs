@@ -1,0 +1,120 @@
+//! The virtualised table every view uses: it asks for rows by index and only for the rows on
+//! screen, so a frame costs the same with 20 pods or 20 000. Scrolling is derived from the cursor
+//! alone (no hidden scroll state), so the mouse mapping can compute the same offset.
+
+use std::borrow::Cow;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+
+use crate::tui::sanitize::clean;
+use crate::tui::theme::Theme;
+
+/// Marks the cursor row (also readable without colour).
+const CURSOR: &str = "▸ ";
+const SPACING: u16 = 2;
+
+/// What to draw: column titles and widths, how many rows exist, where the cursor is.
+pub struct TableSpec<'t> {
+    pub columns: &'t [(&'static str, Constraint)],
+    pub len: usize,
+    /// `None` for a table that only lists (no selection, starts at the top).
+    pub cursor: Option<usize>,
+    /// Shown in the first row when there are no rows.
+    pub empty: &'t str,
+}
+
+/// Rows that fit under the header.
+pub fn visible_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(1))
+}
+
+/// The first row on screen: the cursor stays on screen, pinned to the bottom edge once it has
+/// moved past the first page.
+pub fn scroll_offset(cursor: usize, visible: usize) -> usize {
+    cursor.saturating_sub(visible.saturating_sub(1))
+}
+
+/// Which row index a terminal row shows, for mouse clicks: `None` on the header or past the end.
+pub fn row_at(area: Rect, len: usize, cursor: usize, y: u16) -> Option<usize> {
+    if y <= area.y || y >= area.bottom() {
+        return None;
+    }
+    let index = scroll_offset(cursor, visible_rows(area)) + usize::from(y - area.y - 1);
+    (index < len).then_some(index)
+}
+
+/// Draws the header and the visible rows; `row(i)` is called only for those.
+pub fn draw<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    spec: &TableSpec<'_>,
+    mut row: impl FnMut(usize) -> Row<'a>,
+) {
+    if area.is_empty() {
+        return;
+    }
+    let visible = visible_rows(area);
+    let cursor = spec.cursor.map(|c| c.min(spec.len.saturating_sub(1)));
+    let offset = cursor.map_or(0, |c| scroll_offset(c, visible));
+    let end = spec.len.min(offset.saturating_add(visible));
+    let rows: Vec<Row<'a>> = (offset..end).map(&mut row).collect();
+    let header = Row::new(spec.columns.iter().map(|(title, _)| Cell::from(*title))).style(theme.table_header);
+    let mut table = Table::new(rows, spec.columns.iter().map(|(_, width)| *width))
+        .header(header)
+        .column_spacing(SPACING)
+        .style(theme.text);
+    let mut state = TableState::new();
+    if let Some(c) = cursor.filter(|_| spec.len > 0) {
+        table = table
+            .row_highlight_style(theme.selected)
+            .highlight_symbol(CURSOR)
+            .highlight_spacing(HighlightSpacing::Always);
+        state = state.with_selected(Some(c - offset));
+    }
+    frame.render_stateful_widget(table, area, &mut state);
+    if spec.len == 0 && area.height > 1 {
+        let line = Rect { y: area.y + 1, height: 1, ..area };
+        frame.render_widget(Paragraph::new(Span::styled(spec.empty, theme.muted)), line);
+    }
+}
+
+/// A cell of cluster text: sanitised, styled. Borrows when the text is clean.
+pub fn text<'a>(value: &'a str, style: Style) -> Cell<'a> {
+    Cell::from(Span::styled(clean(value), style))
+}
+
+/// A cell of text the console made itself (ages, counts): already safe.
+pub fn owned<'a>(value: impl Into<Cow<'a, str>>, style: Style) -> Cell<'a> {
+    Cell::from(Span::styled(value, style))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_stays_visible() {
+        assert_eq!(scroll_offset(0, 10), 0);
+        assert_eq!(scroll_offset(9, 10), 0);
+        assert_eq!(scroll_offset(10, 10), 1);
+        assert_eq!(scroll_offset(5000, 10), 4991);
+        assert_eq!(scroll_offset(3, 0), 3);
+    }
+
+    #[test]
+    fn clicks_map_through_the_offset() {
+        let area = Rect::new(0, 3, 80, 11); // header on row 3, ten rows from row 4
+        assert_eq!(row_at(area, 100, 0, 3), None);
+        assert_eq!(row_at(area, 100, 0, 4), Some(0));
+        assert_eq!(row_at(area, 100, 0, 13), Some(9));
+        assert_eq!(row_at(area, 100, 0, 14), None);
+        assert_eq!(row_at(area, 100, 50, 13), Some(50));
+        assert_eq!(row_at(area, 100, 50, 4), Some(41));
+        assert_eq!(row_at(area, 3, 0, 7), None);
+    }
+}
