@@ -198,7 +198,7 @@ fn confirm_dialog() {
     let mutation = state.mutation_for(Strategy::Restart).unwrap();
     state.mode = Mode::Confirm(mutation);
     let shown = screen(&state);
-    assert!(shown.contains("on context kind-platdeck"), "{shown}");
+    assert!(shown.contains("context    kind-platdeck"), "{shown}");
     assert!(shown.contains("y confirm · n cancel"), "{shown}");
     insta::assert_snapshot!(shown);
 }

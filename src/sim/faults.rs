@@ -21,7 +21,7 @@ pub struct FaultSpec {
     pub expire: f64,
     /// Added latency for every request: a fixed duration or a uniform range.
     pub latency: Option<(Duration, Duration)>,
-    /// Probability that a request (not a watch) fails with a 5xx.
+    /// Probability that a request (list, get, watch, write) fails with a 5xx before it is served.
     pub error_rate: f64,
     /// Probability, checked once per second of each Loki tail websocket, that it is closed.
     pub ws_drop: f64,
@@ -29,6 +29,8 @@ pub struct FaultSpec {
     pub ws_drop_after: Option<u64>,
     /// Seed for the random choices, so a failing run can be replayed.
     pub seed: Option<u64>,
+    /// Resources (plural names) every client is forbidden to read, as RBAC would deny them (403).
+    pub forbid: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -36,7 +38,7 @@ pub enum FaultSpecError {
     #[error("fault `{0}` is not key=value")]
     NotKeyValue(String),
     #[error(
-        "unknown fault `{0}` (known: watch-drop, watch-drop-after, expire, latency, error-rate, ws-drop, ws-drop-after, seed)"
+        "unknown fault `{0}` (known: watch-drop, watch-drop-after, expire, latency, error-rate, ws-drop, ws-drop-after, seed, forbid)"
     )]
     UnknownKey(String),
     #[error("fault `{key}`: `{value}` is not a probability between 0 and 1")]
@@ -63,6 +65,11 @@ impl FaultSpec {
                 "ws-drop" => out.ws_drop = probability(key, value)?,
                 "ws-drop-after" => out.ws_drop_after = Some(count(key, value)?),
                 "seed" => out.seed = Some(count(key, value)?),
+                // `forbid=policyreports+events`: `+` separates, since `,` separates knobs.
+                "forbid" => {
+                    out.forbid =
+                        value.split('+').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect()
+                }
                 other => return Err(FaultSpecError::UnknownKey(other.to_string())),
             }
         }
@@ -192,7 +199,7 @@ impl Faults {
         happened
     }
 
-    /// Whether this (non-watch) request should fail with a 5xx.
+    /// Whether this request should fail with a 5xx.
     pub fn inject_error(&self) -> bool {
         self.counted(Kind::Error, self.chance(self.spec.error_rate))
     }
@@ -251,6 +258,10 @@ mod tests {
         assert_eq!(spec.ws_drop, 1.0);
         assert_eq!(spec.ws_drop_after, Some(3));
         assert_eq!(spec.seed, Some(7));
+        assert_eq!(
+            FaultSpec::parse("forbid=policyreports+events").unwrap().forbid,
+            ["policyreports", "events"]
+        );
         assert!(!spec.is_quiet());
         assert!(FaultSpec::parse("").unwrap().is_quiet());
     }

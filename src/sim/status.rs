@@ -51,6 +51,30 @@ impl ApiError {
         Self::new(404, "NotFound", format!("the server could not find the requested resource ({path})"))
     }
 
+    /// RBAC's answer to a request the user may not make.
+    pub fn forbidden(kind: &ResourceKind, method: &axum::http::Method, path: &str) -> Self {
+        let verb = match *method {
+            axum::http::Method::GET => "list",
+            axum::http::Method::POST => "create",
+            axum::http::Method::PUT => "update",
+            axum::http::Method::PATCH => "patch",
+            axum::http::Method::DELETE => "delete",
+            _ => "access",
+        };
+        let mut err = Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} is forbidden: User \"system:serviceaccount:platdeck:console\" cannot {verb} resource \"{}\" in API group \"{}\" ({path})",
+                kind.qualified_name(),
+                kind.plural,
+                kind.group
+            ),
+        );
+        err.details = Some(serde_json::json!({"kind": kind.plural}));
+        err
+    }
+
     pub fn already_exists(kind: &ResourceKind, name: &str) -> Self {
         Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", kind.qualified_name()))
             .with_details(kind, name)

@@ -272,3 +272,164 @@ fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::platform::fixtures::{fixture_snapshot, snapshot_time};
+    use crate::tui::keymap::Keymap;
+
+    fn key(c: char) -> Action {
+        Action::Key(KeySpec::plain(KeyName::Char(c)))
+    }
+
+    fn named(k: KeyName) -> Action {
+        Action::Key(KeySpec::plain(k))
+    }
+
+    fn incident(readonly: bool) -> State {
+        let snapshot = fixture_snapshot("incident").unwrap();
+        let now = snapshot_time(&snapshot).unwrap();
+        let mut state = State::new("kind-dev".into(), readonly, None, Keymap::default_map().unwrap(), now);
+        update(&mut state, Action::Resize { width: 160, height: 50 });
+        update(&mut state, Action::Snapshot(Arc::new(snapshot)));
+        state
+    }
+
+    #[test]
+    fn the_degraded_service_is_first_and_enter_narrows_every_view() {
+        let mut s = incident(false);
+        assert_eq!(s.selected_service().unwrap().name, "payments-api");
+        update(&mut s, named(KeyName::Enter));
+        assert_eq!(s.scope.service.as_ref().unwrap().name, "payments-api");
+        update(&mut s, key('3'));
+        assert_eq!(s.view, View::Workloads);
+        assert!(s.deployments().iter().all(|d| d.name == "payments-api"));
+        assert!(s.pods().iter().all(|p| p.name.starts_with("payments-api-")));
+        update(&mut s, key('2'));
+        assert_eq!(s.apps().len(), 1);
+        update(&mut s, named(KeyName::Esc));
+        assert!(s.scope.service.is_none(), "Esc with nothing open clears the narrowing");
+        assert!(s.apps().len() > 1);
+    }
+
+    #[test]
+    fn restart_needs_confirmation_naming_context_namespace_and_object() {
+        let mut s = incident(false);
+        assert!(update(&mut s, key('r')).is_empty(), "nothing is sent before confirmation");
+        let Mode::Confirm(m) = s.mode.clone() else { panic!("no confirmation: {:?}", s.mode) };
+        let text = m.to_string();
+        assert!(
+            text.contains("deployment/payments-api")
+                && text.contains("platform-services")
+                && text.contains("kind-dev")
+        );
+        let effects = update(&mut s, key('y'));
+        assert_eq!(effects, vec![Effect::Mutate(m.clone())]);
+        assert_eq!(s.in_flight, vec![m.clone()]);
+        update(&mut s, Action::MutationDone { mutation: m, result: Err("boom".into()) });
+        assert!(s.in_flight.is_empty());
+        assert!(s.notice.as_ref().is_some_and(|n| n.error && n.text.contains("boom")));
+    }
+
+    #[test]
+    fn cancelling_sends_nothing() {
+        let mut s = incident(false);
+        update(&mut s, key('S'));
+        assert!(matches!(s.mode, Mode::Confirm(_)));
+        assert!(update(&mut s, key('n')).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn readonly_blocks_before_any_confirmation_or_effect() {
+        let mut s = incident(true);
+        for c in ['r', 'S', 'R'] {
+            assert!(update(&mut s, key(c)).is_empty());
+            assert_eq!(s.mode, Mode::Normal);
+            assert!(s.notice.as_ref().is_some_and(|n| n.error && n.text.starts_with("read-only")));
+        }
+    }
+
+    #[test]
+    fn navigation_is_clamped() {
+        let mut s = incident(false);
+        update(&mut s, key('2'));
+        update(&mut s, key('G'));
+        let last = s.row_count(View::Applications) - 1;
+        assert_eq!(s.cursor(), last);
+        update(&mut s, key('j'));
+        assert_eq!(s.cursor(), last);
+        update(&mut s, key('g'));
+        update(&mut s, key('k'));
+        assert_eq!(s.cursor(), 0);
+        update(&mut s, named(KeyName::Tab));
+        assert_eq!(s.view, View::Workloads);
+        update(&mut s, named(KeyName::BackTab));
+        update(&mut s, named(KeyName::BackTab));
+        assert_eq!(s.view, View::Overview);
+    }
+
+    #[test]
+    fn filter_applies_as_you_type_and_esc_clears_it() {
+        let mut s = incident(false);
+        update(&mut s, key('2'));
+        let all = s.apps().len();
+        update(&mut s, key('/'));
+        for c in "kyverno".chars() {
+            update(&mut s, key(c));
+        }
+        assert_eq!(s.mode, Mode::Filter);
+        assert!(s.apps().len() < all && s.apps().iter().all(|a| a.name.contains("kyverno")));
+        update(&mut s, named(KeyName::Esc));
+        assert_eq!(s.mode, Mode::Normal);
+        assert_eq!(s.apps().len(), all);
+    }
+
+    #[test]
+    fn palette_switches_views_namespaces_contexts_and_services() {
+        let mut s = incident(false);
+        let run = |s: &mut State, cmd: &str| {
+            update(s, key(':'));
+            for c in cmd.chars() {
+                update(s, key(c));
+            }
+            update(s, named(KeyName::Enter))
+        };
+        run(&mut s, "events");
+        assert_eq!(s.view, View::Events);
+        run(&mut s, "ns kyverno");
+        assert_eq!(s.scope.namespace.as_deref(), Some("kyverno"));
+        run(&mut s, "ns all");
+        assert_eq!(s.scope.namespace, None);
+        assert_eq!(run(&mut s, "ctx prod"), vec![Effect::SwitchContext("prod".into())]);
+        run(&mut s, "svc users-api");
+        assert_eq!(s.scope.service.as_ref().unwrap().name, "users-api");
+        run(&mut s, "bogus");
+        assert!(s.notice.as_ref().is_some_and(|n| n.error));
+        assert_eq!(run(&mut s, "q"), vec![Effect::Quit]);
+        assert!(s.quit);
+    }
+
+    #[test]
+    fn help_opens_and_closes_and_quit_quits() {
+        let mut s = incident(false);
+        update(&mut s, key('?'));
+        assert_eq!(s.mode, Mode::Help);
+        update(&mut s, named(KeyName::Esc));
+        assert_eq!(s.mode, Mode::Normal);
+        assert_eq!(update(&mut s, Action::Key(KeySpec::ctrl('c'))), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn mouse_scrolls_and_clicks_select() {
+        let mut s = incident(false);
+        update(&mut s, key('3'));
+        update(&mut s, Action::Mouse { kind: MouseKind::ScrollDown, column: 0, row: 10 });
+        assert_eq!(s.cursor(), 3.min(s.row_count(View::Workloads) - 1));
+        update(&mut s, Action::Mouse { kind: MouseKind::Click, column: 0, row: TABLE_FIRST_ROW + 1 });
+        assert_eq!(s.cursor(), 1);
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod api_errors;
+mod console_sources;
 mod harness;
 mod kube_watcher;
 mod readonly;

@@ -54,7 +54,7 @@ const EVENT_COMPONENT: &str = "kyverno-scan";
 /// What one scan did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScanStats {
-    /// Resources of scanned kinds looked at (skipped namespaces and terminating objects excluded).
+    /// Resources the policies select that are in scope (skipped namespaces and terminating objects excluded).
     pub resources: usize,
     /// Resources whose rules were (re)evaluated rather than taken from the cache.
     pub evaluated: usize,
@@ -608,7 +608,7 @@ fn sync_report(
     outcomes: &[Outcome],
     existing: Option<&Obj>,
 ) -> Result<Written, crate::sim::status::ApiError> {
-    let report_kind = if kind.namespaced { POLICY_REPORTS } else { CLUSTER_POLICY_REPORTS };
+    let report_kind = report_kind_for(kind);
     let resource = object_ref(kind, object);
     let previous: &[Value] = existing.and_then(|r| r["results"].as_array()).map_or(&[], Vec::as_slice);
     let now = timestamp_now();
@@ -1465,6 +1465,12 @@ mod tests {
         assert!(w.get(&POLICY_REPORTS, NS, "orphan").is_none());
         assert!(w.get(&POLICY_REPORTS, NS, "trivy").is_some());
         assert_eq!(scan_once(&w).deleted, 0);
+    }
+
+    #[test]
+    fn the_controller_can_live_in_a_task() {
+        fn task_safe<T: Send + Sync + 'static>() {}
+        task_safe::<Kyverno>();
     }
 
     trait TapNamespace {

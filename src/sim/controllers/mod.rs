@@ -36,7 +36,8 @@ pub fn spawn_all(state: &Shared, scenario: Scenario, tracker: &TaskTracker) {
         let argo = argo.clone();
         tracker.spawn(run_every(state.clone(), TICK, move |s| argo.reconcile(s)));
     }
-    tracker.spawn(run_every(state.clone(), Duration::from_secs(2), kyverno::reconcile));
+    let kyverno = kyverno::Kyverno::new();
+    tracker.spawn(run_every(state.clone(), Duration::from_secs(2), move |s| kyverno.reconcile(s)));
     tracker.spawn(run_every(state.clone(), Duration::from_secs(1), gc::reconcile));
     tracker.spawn(loggen::run(state.clone(), scenario.clone(), behaviour.clone()));
     tracker.spawn(timeline::run(state.clone(), scenario, argo, behaviour));

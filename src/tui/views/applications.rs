@@ -5,9 +5,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
 
-use super::split_for_detail;
+use super::with_detail;
 use crate::platform::project::{health_name, sync_name};
 use crate::platform::{AppInfo, OperationInfo};
 use crate::tui::sanitize::clean;
@@ -21,7 +21,7 @@ const NAME_MAX: u16 = 40;
 const RESOURCES_WIDTH: u16 = 70;
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
-    if state.detail { split_for_detail(body).0 } else { body }
+    with_detail(state.detail, body, state.row_count(state.view)).0
 }
 
 /// The first seven characters of a git SHA, as Argo CD and GitHub print them.
@@ -32,20 +32,12 @@ pub fn short_revision(revision: &str) -> String {
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     let apps = state.apps();
-    let area = table_area(state, body);
-    let visible = table::visible_rows(area);
-    let offset = table::scroll_offset(state.cursor(), visible);
-    let name_width = apps
-        .iter()
-        .skip(offset)
-        .take(visible)
-        .map(|a| u16::try_from(a.name.chars().count()).unwrap_or(u16::MAX))
-        .max()
-        .unwrap_or(0)
-        .clamp(NAME_MIN, NAME_MAX);
+    let (area, pane) = with_detail(state.detail, body, apps.len());
+    let shown = table::window(area, apps.len(), Some(state.cursor()));
+    let on_screen = || apps.get(shown.clone()).unwrap_or_default().iter();
     let columns = [
-        ("NAME", Constraint::Length(name_width)),
-        ("PROJECT", Constraint::Length(10)),
+        ("NAME", table::fit("NAME", on_screen().map(|a| a.name.chars().count()), NAME_MIN, NAME_MAX)),
+        ("PROJECT", table::fit("PROJECT", on_screen().map(|a| a.project.chars().count()), 7, 20)),
         ("SYNC", Constraint::Length(10)),
         ("HEALTH", Constraint::Length(11)),
         ("REVISION", Constraint::Length(8)),
@@ -73,8 +65,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
             table::owned(op, op_style),
         ])
     });
-    if state.detail {
-        let pane = split_for_detail(body).1;
+    if let Some(pane) = pane {
         draw_detail(state, theme, frame, pane, apps.get(state.cursor()).map(|a| &***a));
     }
 }
@@ -110,8 +101,11 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, app:
         clean(&app.path),
         clean(&app.destination_namespace)
     );
-    let block =
-        Block::new().borders(Borders::TOP).border_style(theme.border).title(Span::styled(title, theme.title));
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .padding(Padding::horizontal(1))
+        .title(Span::styled(title, theme.title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [resources, facts] = if inner.width >= RESOURCES_WIDTH * 2 {

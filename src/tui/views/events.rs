@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
 
-use super::split_for_detail;
+use super::with_detail;
 use crate::platform::EventInfo;
 use crate::tui::sanitize::clean;
 use crate::tui::state::State;
@@ -16,21 +16,28 @@ use crate::tui::widgets::age::age;
 use crate::tui::widgets::table::{self, TableSpec};
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
-    if state.detail { split_for_detail(body).0 } else { body }
+    with_detail(state.detail, body, state.row_count(state.view)).0
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     let events = state.events();
-    let area = table_area(state, body);
+    let (area, pane) = with_detail(state.detail, body, events.len());
     let all_namespaces = state.scope.namespace.is_none();
+    let shown = table::window(area, events.len(), Some(state.cursor()));
+    let on_screen = || events.get(shown.clone()).unwrap_or_default().iter();
     let mut columns = Vec::with_capacity(6);
     columns.push(("LAST SEEN", Constraint::Length(9)));
     if all_namespaces {
-        columns.push(("NAMESPACE", Constraint::Length(18)));
+        columns.push((
+            "NAMESPACE",
+            table::fit("NAMESPACE", on_screen().map(|e| e.namespace.chars().count()), 9, 30),
+        ));
     }
+    let object_widths =
+        on_screen().map(|e| e.object_kind.chars().count() + 1 + e.object_name.chars().count());
     columns.extend([
-        ("REASON", Constraint::Length(20)),
-        ("OBJECT", Constraint::Length(48)),
+        ("REASON", table::fit("REASON", on_screen().map(|e| e.reason.chars().count()), 8, 28)),
+        ("OBJECT", table::fit("OBJECT", object_widths, 12, 64)),
         ("COUNT", Constraint::Length(5)),
         ("MESSAGE", Constraint::Fill(1)),
     ]);
@@ -55,8 +62,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
         ]);
         Row::new(cells)
     });
-    if state.detail {
-        let pane = split_for_detail(body).1;
+    if let Some(pane) = pane {
         draw_detail(state, theme, frame, pane, events.get(state.cursor()).map(|e| &***e));
     }
 }
@@ -84,7 +90,12 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, e: O
             label("namespace"),
             Span::styled(clean(&e.namespace).into_owned(), theme.text),
             Span::styled(
-                format!("   seen {} times, last {} ago", e.count, age(state.now, e.last_seen)),
+                format!(
+                    "   seen {} time{}, last {} ago",
+                    e.count,
+                    if e.count == 1 { "" } else { "s" },
+                    age(state.now, e.last_seen)
+                ),
                 theme.muted,
             ),
         ]),

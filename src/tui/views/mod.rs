@@ -31,7 +31,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
 /// Where the current view's cursor table sits inside `body`.
 pub fn cursor_table(state: &State, body: Rect) -> Rect {
     match state.view {
-        View::Overview => overview::table_area(body),
+        View::Overview => overview::table_area(state, body),
         View::Applications => applications::table_area(state, body),
         View::Workloads => workloads::table_area(state, body),
         View::Policies => policies::table_area(state, body),
@@ -45,11 +45,23 @@ pub fn row_at(state: &State, body: Rect, y: u16) -> Option<usize> {
     table::row_at(area, state.row_count(state.view), state.cursor(), y)
 }
 
-/// Height of the table when a detail pane shares the body: enough rows to keep context, the rest
-/// for the pane.
-fn split_for_detail(body: Rect) -> (Rect, Rect) {
-    let table_height = (body.height * 2 / 5).max(4).min(body.height);
+/// The table and the detail pane when they share the body: the table as tall as its rows (at
+/// least 4 rows, at most 2/5 of the body, to keep context), the pane gets the rest.
+fn split_for_detail(body: Rect, len: usize) -> (Rect, Rect) {
+    let most = (body.height * 2 / 5).max(4);
+    let wanted = u16::try_from(len.saturating_add(1)).unwrap_or(u16::MAX);
+    let table_height = wanted.clamp(4, most).min(body.height);
     let table = Rect { height: table_height, ..body };
     let pane = Rect { y: body.y + table_height, height: body.height - table_height, ..body };
     (table, pane)
+}
+
+/// The table's area and, when `detail` is on, the pane's.
+fn with_detail(detail: bool, body: Rect, len: usize) -> (Rect, Option<Rect>) {
+    if detail {
+        let (table, pane) = split_for_detail(body, len);
+        (table, Some(pane))
+    } else {
+        (body, None)
+    }
 }

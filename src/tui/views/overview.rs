@@ -2,12 +2,15 @@
 //! table header on the body's first row, so clicks map), the selected finding's reasons below it,
 //! and the platform's counters in a band on the right.
 
+use std::sync::Arc;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row};
 
+use crate::platform::EventInfo;
 use crate::platform::attention::{Finding, Urgency};
 use crate::platform::overview::Overview;
 use crate::platform::project::{health_name, sync_name};
@@ -15,26 +18,33 @@ use crate::tui::keymap::Command;
 use crate::tui::sanitize::clean;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::age::age;
 use crate::tui::widgets::footer::short_key;
 use crate::tui::widgets::table::{self, TableSpec};
 
-/// The counters band: wide enough for "Warning events (15m)" and a 6-digit count.
+/// The counters band: wide enough for "Argo CD applications" and a 6-digit count.
 const BAND_WIDTH: u16 = 34;
 /// Below this body width the counters collapse to one line at the bottom.
 const BAND_MIN_BODY: u16 = 90;
-const REASONS_HEIGHT: u16 = 10;
-const SERVICE_MIN: u16 = 20;
-const SERVICE_MAX: u16 = 44;
+/// Below this height the findings table has the left column to itself.
+const PANES_MIN_HEIGHT: u16 = 12;
+const REASONS_MAX: u16 = 14;
+/// The latest-warnings pane appears only with room for its title, header and three events.
+const WARNINGS_MIN: u16 = 5;
 
 struct Panes {
     table: Rect,
     reasons: Rect,
+    warnings: Rect,
     band: Rect,
     /// The one-line counters when the band does not fit.
     strip: Rect,
 }
 
-fn panes(body: Rect) -> Panes {
+/// Left column, top to bottom: findings (as tall as they are, up to 3/5), the reasons pane (as
+/// tall as the longest reason list, so it does not jump while the cursor moves), then the latest
+/// warning events in what is left. The counters band runs down the right side.
+fn panes(body: Rect, findings: &[&Finding]) -> Panes {
     let none = Rect { height: 0, width: 0, ..body };
     let (left, band, strip) = if body.width >= BAND_MIN_BODY {
         let left = Rect { width: body.width - BAND_WIDTH, ..body };
@@ -46,35 +56,47 @@ fn panes(body: Rect) -> Panes {
     } else {
         (body, none, none)
     };
-    // The reasons pane only when the table keeps a useful height.
-    let reasons_height = if left.height >= 12 { REASONS_HEIGHT.min(left.height / 3) } else { 0 };
-    let table = Rect { height: left.height - reasons_height, ..left };
-    let reasons = Rect { y: left.y + table.height, height: reasons_height, ..left };
-    Panes { table, reasons, band, strip }
+    if left.height < PANES_MIN_HEIGHT {
+        return Panes { table: left, reasons: none, warnings: none, band, strip };
+    }
+    let most_reasons = findings.iter().map(|f| f.reasons.len()).max().unwrap_or(0);
+    let reasons_height =
+        u16::try_from(most_reasons + 2).unwrap_or(u16::MAX).clamp(4, REASONS_MAX).min(left.height / 3);
+    let wanted = u16::try_from(findings.len() + 1).unwrap_or(u16::MAX).max(4);
+    let mut table_height = wanted.min((left.height * 3 / 5).max(4)).min(left.height - reasons_height);
+    let mut rest = left.height - reasons_height - table_height;
+    if rest < WARNINGS_MIN {
+        table_height += rest;
+        rest = 0;
+    }
+    let table = Rect { height: table_height, ..left };
+    let reasons = Rect { y: table.bottom(), height: reasons_height, ..left };
+    let warnings = Rect { y: reasons.bottom(), height: rest, ..left };
+    Panes { table, reasons, warnings, band, strip }
 }
 
-pub fn table_area(body: Rect) -> Rect {
-    panes(body).table
+pub fn table_area(state: &State, body: Rect) -> Rect {
+    panes(body, &state.attention()).table
+}
+
+/// The headline without the service name the SERVICE column already shows.
+fn headline(f: &Finding) -> &str {
+    f.headline
+        .strip_prefix(f.service.name.as_str())
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&f.headline)
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
-    let panes = panes(body);
     let findings = state.attention();
-    let visible = table::visible_rows(panes.table);
-    let offset = table::scroll_offset(state.cursor(), visible);
-    // The SERVICE column fits the names on screen, within bounds.
-    let service_width = findings
-        .iter()
-        .skip(offset)
-        .take(visible)
-        .map(|f| u16::try_from(f.service.to_string().chars().count()).unwrap_or(u16::MAX))
-        .max()
-        .unwrap_or(0)
-        .clamp(SERVICE_MIN, SERVICE_MAX);
+    let panes = panes(body, &findings);
+    let shown = table::window(panes.table, findings.len(), Some(state.cursor()));
+    let service_widths =
+        findings.get(shown).unwrap_or_default().iter().map(|f| f.service.to_string().chars().count());
     let columns = [
         ("URGENCY", Constraint::Length(8)),
         ("SCORE", Constraint::Length(5)),
-        ("SERVICE", Constraint::Length(service_width)),
+        ("SERVICE", table::fit("SERVICE", service_widths, 12, 44)),
         ("HEADLINE", Constraint::Fill(1)),
     ];
     let spec = TableSpec {
@@ -93,12 +115,68 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
             table::owned(urgency_name(f.urgency), urgency_style(theme, f.urgency)),
             table::owned(f.score.to_string(), theme.muted),
             table::owned(clean(&f.service.to_string()).into_owned(), theme.text),
-            table::text(&f.headline, theme.text),
+            table::text(headline(f), theme.text),
         ])
     });
     draw_reasons(state, theme, frame, panes.reasons, findings.get(state.cursor()).copied());
+    draw_warnings(state, theme, frame, panes.warnings);
     draw_band(&state.overview, theme, frame, panes.band);
     draw_strip(&state.overview, theme, frame, panes.strip);
+}
+
+/// The newest warning events in scope: what the cluster has been saying while things broke.
+fn draw_warnings(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.is_empty() {
+        return;
+    }
+    let mut events = state.events();
+    let total = events.len();
+    let events_key =
+        short_key(&state.keymap, Command::Events).map(|k| format!(" · {k} for all")).unwrap_or_default();
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" latest warning events · {total} in scope{events_key} "), theme.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Newest first; only the rows that fit are selected and sorted (O(n), not O(n log n)).
+    let newest = |a: &&Arc<EventInfo>, b: &&Arc<EventInfo>| b.last_seen.cmp(&a.last_seen);
+    let k = table::visible_rows(inner).min(events.len());
+    if k == 0 {
+        events.clear();
+    } else if k < events.len() {
+        events.select_nth_unstable_by(k - 1, newest);
+        events.truncate(k);
+    }
+    events.sort_by(newest);
+    let columns = [
+        ("LAST SEEN", Constraint::Length(9)),
+        ("REASON", table::fit("REASON", events.iter().map(|e| e.reason.chars().count()), 8, 24)),
+        (
+            "OBJECT",
+            table::fit(
+                "OBJECT",
+                events.iter().map(|e| e.object_kind.chars().count() + 1 + e.object_name.chars().count()),
+                12,
+                56,
+            ),
+        ),
+        ("MESSAGE", Constraint::Fill(1)),
+    ];
+    let spec =
+        TableSpec { columns: &columns, len: events.len(), cursor: None, empty: "no warning events ✓" };
+    table::draw(frame, inner, theme, &spec, |i| {
+        let Some(e) = events.get(i) else { return Row::default() };
+        Row::new([
+            table::owned(age(state.now, e.last_seen), theme.muted),
+            table::text(&e.reason, theme.warn),
+            table::owned(
+                clean(&format!("{}/{}", e.object_kind.to_lowercase(), e.object_name)).into_owned(),
+                theme.text,
+            ),
+            table::text(&e.message, theme.muted),
+        ])
+    });
 }
 
 fn urgency_name(u: Urgency) -> &'static str {
@@ -199,7 +277,10 @@ fn draw_band(o: &Overview, theme: &Theme, frame: &mut Frame, area: Rect) {
         ])
     };
     let alarm = |n: usize, style: Style| if n == 0 { theme.muted } else { style };
-    let mut lines = vec![counter("Argo CD applications", o.apps_total, theme.text, false)];
+    let mut lines = vec![
+        Line::styled("cluster-wide", theme.muted),
+        counter("Argo CD applications", o.apps_total, theme.text, false),
+    ];
     lines.extend(
         o.apps_by_sync
             .iter()

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
 use crate::platform::attention::pod_failure;
 use crate::platform::project::rollout_name;
 use crate::platform::services::service_of_deployment;
-use crate::platform::{DeploymentInfo, PodInfo};
+use crate::platform::{DeploymentInfo, PodInfo, RolloutState};
 use crate::tui::sanitize::clean;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -57,22 +57,15 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     let panes = panes(state, body);
     let deployments = state.deployments();
     let all_namespaces = state.scope.namespace.is_none();
-    let visible = table::visible_rows(panes.deployments);
-    let offset = table::scroll_offset(state.cursor(), visible);
-    let name_width = deployments
-        .iter()
-        .skip(offset)
-        .take(visible)
-        .map(|d| u16::try_from(d.name.chars().count()).unwrap_or(u16::MAX))
-        .max()
-        .unwrap_or(0)
-        .clamp(NAME_MIN, NAME_MAX);
+    let shown = table::window(panes.deployments, deployments.len(), Some(state.cursor()));
+    let on_screen = || deployments.get(shown.clone()).unwrap_or_default().iter();
     let mut columns = Vec::with_capacity(8);
     if all_namespaces {
-        columns.push(("NAMESPACE", Constraint::Length(18)));
+        let widths = on_screen().map(|d| d.namespace.chars().count());
+        columns.push(("NAMESPACE", table::fit("NAMESPACE", widths, 9, 30)));
     }
     columns.extend([
-        ("NAME", Constraint::Length(name_width)),
+        ("NAME", table::fit("NAME", on_screen().map(|d| d.name.chars().count()), NAME_MIN, NAME_MAX)),
         ("READY", Constraint::Length(7)),
         ("UP-TO-DATE", Constraint::Length(10)),
         ("AVAILABLE", Constraint::Length(9)),
@@ -108,10 +101,11 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     draw_pods(state, theme, frame, panes.pods, selected);
 }
 
-/// `Stalled  ReplicaSet "x" has timed out progressing.`: the state, then what kubectl would say.
+/// `Stalled  ReplicaSet "x" has timed out progressing.`: the state, then what kubectl would say —
+/// except for a complete rollout, where the message is noise.
 fn rollout_cell<'a>(theme: &Theme, d: &'a DeploymentInfo) -> ratatui::widgets::Cell<'a> {
     let mut spans = vec![Span::styled(rollout_name(d.rollout), theme.rollout(d.rollout))];
-    if !d.rollout_message.is_empty() {
+    if d.rollout != RolloutState::Complete && !d.rollout_message.is_empty() {
         spans.push(Span::styled("  ", theme.muted));
         spans.push(Span::styled(clean(&d.rollout_message), theme.muted));
     }
@@ -187,7 +181,7 @@ fn draw_pods(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, d: Opt
         Some(d) => format!("pods of {}/{}", clean(&d.namespace), clean(&d.name)),
         None => "pods in scope".to_string(),
     };
-    let title = format!(" {whose} · {total} · {not_ready} not ready ");
+    let title = format!(" {whose} · {total} pods · {not_ready} not ready ");
     let block =
         Block::new().borders(Borders::TOP).border_style(theme.border).title(Span::styled(title, theme.title));
     let inner = block.inner(area);
@@ -204,11 +198,19 @@ fn draw_pods(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, d: Opt
     pods.sort_by(pod_order);
 
     let columns = [
-        ("NAME", Constraint::Length(NAME_MAX + 10)),
+        ("NAME", table::fit("NAME", pods.iter().map(|p| p.name.chars().count()), NAME_MIN, NAME_MAX + 20)),
         ("READY", Constraint::Length(5)),
-        ("STATUS", Constraint::Length(26)),
+        ("STATUS", table::fit("STATUS", pods.iter().map(|p| p.status.chars().count()), 8, 26)),
         ("RESTARTS", Constraint::Length(8)),
-        ("LAST EXIT", Constraint::Length(12)),
+        (
+            "LAST EXIT",
+            table::fit(
+                "LAST EXIT",
+                pods.iter().filter_map(|p| p.last_termination.as_ref()).map(|t| t.chars().count()),
+                9,
+                20,
+            ),
+        ),
         ("AGE", Constraint::Length(6)),
         ("NODE", Constraint::Fill(1)),
     ];

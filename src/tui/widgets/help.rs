@@ -12,11 +12,11 @@ use crate::tui::keymap::Keymap;
 use crate::tui::sanitize::clean;
 use crate::tui::theme::Theme;
 
-const KEYS_WIDTH: usize = 18;
+const KEYS_WIDTH: usize = 21;
 const COLUMN_WIDTH: u16 = 64;
 
 const PALETTE: &[(&str, &str)] = &[
-    (":overview :apps …", "switch view (overview, applications, workloads, policies, events)"),
+    (":VIEW", "switch view (3+ letters do: :app, :pol …)"),
     (":ns NAME | :ns all", "namespace scope"),
     (":svc NAME", "narrow every view to one service"),
     (":ctx NAME", "switch kube context"),

@@ -29,15 +29,14 @@ pub fn suggestions(state: &State, input: &str) -> Vec<(String, String)> {
     all.push(("ctx NAME".into(), "switch kube context".into()));
     all.push(("q".into(), "quit".into()));
 
-    let needle = input.trim().to_lowercase();
+    let needle = input.trim_start().to_lowercase();
     let mut prefix = Vec::new();
     let mut inside = Vec::new();
     for (cmd, what) in all {
-        let lower = cmd.to_lowercase();
-        if lower.starts_with(&needle) {
-            prefix.push((cmd, what));
-        } else if lower.contains(&needle) {
-            inside.push((cmd, what));
+        match matches(&cmd.to_lowercase(), &needle) {
+            Some(true) => prefix.push((cmd, what)),
+            Some(false) => inside.push((cmd, what)),
+            None => {}
         }
         if prefix.len() >= MAX_SUGGESTIONS {
             break;
@@ -46,6 +45,23 @@ pub fn suggestions(state: &State, input: &str) -> Vec<(String, String)> {
     prefix.extend(inside);
     prefix.truncate(MAX_SUGGESTIONS);
     prefix
+}
+
+/// Whether `candidate` (`svc platform-services/payments-api`) answers `typed` (`svc pay`): the
+/// command word as typed so far, then the argument anywhere in the candidate's argument.
+/// `Some(true)` for a prefix match, which ranks first.
+fn matches(candidate: &str, typed: &str) -> Option<bool> {
+    if candidate.starts_with(typed) {
+        return Some(true);
+    }
+    match (candidate.split_once(' '), typed.split_once(' ')) {
+        (Some((cmd, arg)), Some((typed_cmd, typed_arg))) if cmd.starts_with(typed_cmd) => {
+            let typed_arg = typed_arg.trim();
+            arg.contains(typed_arg).then_some(arg.starts_with(typed_arg))
+        }
+        (_, None) if !typed.is_empty() && candidate.contains(typed) => Some(false),
+        _ => None,
+    }
 }
 
 /// Draws the suggestions at the bottom-left of `area` (the body, just above the footer).
@@ -72,4 +88,20 @@ pub fn draw(state: &State, input: &str, theme: &Theme, frame: &mut Frame, area: 
         .border_style(theme.border)
         .title(Span::styled(" command ", theme.title));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn command_then_argument() {
+        assert_eq!(matches("svc platform-services/payments-api", "svc pay"), Some(false));
+        assert_eq!(matches("svc platform-services/payments-api", "svc platform"), Some(true));
+        assert_eq!(matches("svc platform-services/payments-api", "s pay"), Some(false));
+        assert_eq!(matches("svc platform-services/payments-api", "ns pay"), None);
+        assert_eq!(matches("applications", "app"), Some(true));
+        assert_eq!(matches("ns observability", "obs"), Some(false));
+        assert_eq!(matches("workloads", ""), Some(true));
+    }
 }

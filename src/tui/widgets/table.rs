@@ -38,12 +38,51 @@ pub fn scroll_offset(cursor: usize, visible: usize) -> usize {
     cursor.saturating_sub(visible.saturating_sub(1))
 }
 
+/// The indices on screen for a table in `area` with `len` rows and the cursor at `cursor`.
+pub fn window(area: Rect, len: usize, cursor: Option<usize>) -> std::ops::Range<usize> {
+    let visible = visible_rows(area);
+    let offset = cursor.map_or(0, |c| scroll_offset(c.min(len.saturating_sub(1)), visible));
+    offset.min(len)..len.min(offset.saturating_add(visible))
+}
+
+/// A column as wide as its widest value on screen (or its title), within `min..=max`: computed
+/// from the visible rows only, like everything else per frame.
+pub fn fit(title: &str, widths: impl Iterator<Item = usize>, min: u16, max: u16) -> Constraint {
+    let widest = widths.chain([title.chars().count()]).max().unwrap_or(0);
+    Constraint::Length(u16::try_from(widest).unwrap_or(u16::MAX).clamp(min, max))
+}
+
+/// Narrows the widest columns a cell at a time until `widths` fit in `budget`, never below
+/// `mins`: a long name loses its tail before a short one loses anything.
+pub fn shrink(widths: &mut [u16], mins: &[u16], budget: u16) {
+    let mut total: u32 = widths.iter().map(|w| u32::from(*w)).sum();
+    while total > u32::from(budget) {
+        let widest = widths
+            .iter()
+            .zip(mins.iter().chain(std::iter::repeat(&0)))
+            .enumerate()
+            .filter(|(_, (w, min))| w > min)
+            .max_by_key(|(_, (w, _))| **w)
+            .map(|(i, _)| i);
+        let Some(w) = widest.and_then(|i| widths.get_mut(i)) else { break };
+        *w -= 1;
+        total -= 1;
+    }
+}
+
+/// Columns left for a `Fill` column after the cursor marker, `fixed` widths and the spacing
+/// between `columns` columns.
+pub fn room(area: Rect, fixed: u16, columns: u16) -> u16 {
+    let marker = u16::try_from(CURSOR.chars().count()).unwrap_or(0);
+    area.width.saturating_sub(marker + fixed + SPACING * columns.saturating_sub(1))
+}
+
 /// Which row index a terminal row shows, for mouse clicks: `None` on the header or past the end.
 pub fn row_at(area: Rect, len: usize, cursor: usize, y: u16) -> Option<usize> {
     if y <= area.y || y >= area.bottom() {
         return None;
     }
-    let index = scroll_offset(cursor, visible_rows(area)) + usize::from(y - area.y - 1);
+    let index = window(area, len, Some(cursor)).start + usize::from(y - area.y - 1);
     (index < len).then_some(index)
 }
 
@@ -58,27 +97,27 @@ pub fn draw<'a>(
     if area.is_empty() {
         return;
     }
-    let visible = visible_rows(area);
     let cursor = spec.cursor.map(|c| c.min(spec.len.saturating_sub(1)));
-    let offset = cursor.map_or(0, |c| scroll_offset(c, visible));
-    let end = spec.len.min(offset.saturating_add(visible));
-    let rows: Vec<Row<'a>> = (offset..end).map(&mut row).collect();
+    let shown = window(area, spec.len, cursor);
+    let offset = shown.start;
+    let rows: Vec<Row<'a>> = shown.map(&mut row).collect();
     let header = Row::new(spec.columns.iter().map(|(title, _)| Cell::from(*title))).style(theme.table_header);
-    let mut table = Table::new(rows, spec.columns.iter().map(|(_, width)| *width))
+    // The cursor column is kept even without a cursor, so every table's columns line up.
+    let table = Table::new(rows, spec.columns.iter().map(|(_, width)| *width))
         .header(header)
         .column_spacing(SPACING)
-        .style(theme.text);
+        .style(theme.text)
+        .row_highlight_style(theme.selected)
+        .highlight_symbol(CURSOR)
+        .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::new();
     if let Some(c) = cursor.filter(|_| spec.len > 0) {
-        table = table
-            .row_highlight_style(theme.selected)
-            .highlight_symbol(CURSOR)
-            .highlight_spacing(HighlightSpacing::Always);
-        state = state.with_selected(Some(c - offset));
+        state = state.with_selected(Some(c.saturating_sub(offset)));
     }
     frame.render_stateful_widget(table, area, &mut state);
     if spec.len == 0 && area.height > 1 {
-        let line = Rect { y: area.y + 1, height: 1, ..area };
+        let indent = u16::try_from(CURSOR.chars().count()).unwrap_or(0).min(area.width);
+        let line = Rect { x: area.x + indent, y: area.y + 1, height: 1, width: area.width - indent };
         frame.render_widget(Paragraph::new(Span::styled(spec.empty, theme.muted)), line);
     }
 }
@@ -104,6 +143,28 @@ mod tests {
         assert_eq!(scroll_offset(10, 10), 1);
         assert_eq!(scroll_offset(5000, 10), 4991);
         assert_eq!(scroll_offset(3, 0), 3);
+    }
+
+    #[test]
+    fn window_follows_the_cursor() {
+        let area = Rect::new(0, 0, 80, 11);
+        assert_eq!(window(area, 100, Some(0)), 0..10);
+        assert_eq!(window(area, 100, Some(50)), 41..51);
+        assert_eq!(window(area, 5, Some(3)), 0..5);
+        assert_eq!(window(area, 0, Some(3)), 0..0);
+        assert_eq!(window(area, 100, None), 0..10);
+        assert_eq!(window(Rect::new(0, 0, 80, 0), 100, Some(7)), 7..7);
+    }
+
+    #[test]
+    fn widest_columns_give_way_first() {
+        let mut widths = [38, 53, 31];
+        shrink(&mut widths, &[16, 40, 20], 101);
+        assert_eq!(widths.iter().sum::<u16>(), 101);
+        assert_eq!(widths, [31, 40, 30]);
+        let mut floor = [10, 10];
+        shrink(&mut floor, &[8, 9], 5);
+        assert_eq!(floor, [8, 9]);
     }
 
     #[test]

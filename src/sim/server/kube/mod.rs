@@ -35,8 +35,8 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
         state.mutating_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     let params = Params::parse(parts.uri.query());
-    let is_watch = params.flag("watch");
-    if !is_watch && state.faults.inject_error() {
+    // Watches fail too: a real apiserver answers 5xx to a watch request as readily as to a list.
+    if state.faults.inject_error() {
         return ApiError::internal("simulated fault: internal error").into_response();
     }
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
@@ -78,6 +78,11 @@ async fn dispatch(
         Route::Groups => read_only(Some(discovery::api_group_list())),
         Route::Group(group) => read_only(discovery::api_group(&group)),
         Route::ResourceList { group, version } => read_only(discovery::resource_list(&group, &version)),
+        Route::Collection { kind, .. } | Route::Object { kind, .. }
+            if state.faults.spec.forbid.iter().any(|r| r == kind.plural) =>
+        {
+            Err(ApiError::forbidden(&kind, method, path))
+        }
         Route::Collection { kind, namespace } => {
             let ns = namespace.as_deref();
             match *method {
