@@ -131,8 +131,9 @@ fn draw_warnings(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let mut events = state.events();
     let total = events.len();
-    let events_key =
-        short_key(&state.keymap, Command::Events).map(|k| format!(" · {k} for all")).unwrap_or_default();
+    let events_key = short_key(&state.keymap, Command::Events)
+        .map(|k| format!(" · {k}: all in Events"))
+        .unwrap_or_default();
     let block = Block::new()
         .borders(Borders::TOP)
         .border_style(theme.border)

@@ -53,7 +53,7 @@ fn resource(r: &PolicyResultInfo) -> String {
 }
 
 /// The message keeps at least this many columns; names give way first.
-const MESSAGE_MIN: u16 = 24;
+const MESSAGE_MIN: u16 = 20;
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     let results = state.results();
