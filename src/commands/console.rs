@@ -8,6 +8,7 @@ use crate::actions::guard::ReadOnly;
 use crate::config::Config;
 use crate::tui::app::{ConsoleOptions, run};
 use crate::tui::keymap::Keymap;
+use crate::tui::theme::Theme;
 
 pub struct Flags<'a> {
     pub namespace: Option<&'a str>,
@@ -16,8 +17,8 @@ pub struct Flags<'a> {
 
 pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Result<()> {
     let keymap = Keymap::new(&config.keymap)?;
-    let no_color =
-        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || config.theme.no_color.unwrap_or(false);
+    // NO_COLOR (any non-empty value) unless the config says otherwise.
+    let env_no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let options = ConsoleOptions {
         kubeconfig: target.kubeconfig.clone(),
         context: target.context.clone(),
@@ -26,7 +27,7 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         readonly: ReadOnly { flag: flags.readonly, contexts: config.cluster.readonly_contexts.clone() },
         audit: AuditLog::new(config.audit_log_path()),
         keymap,
-        no_color,
+        theme: Theme::configured(&config.theme, env_no_color),
     };
     let result = run(options).await;
     target.close().await;

@@ -39,7 +39,7 @@ pub struct ConsoleOptions {
     pub readonly: ReadOnly,
     pub audit: AuditLog,
     pub keymap: Keymap,
-    pub no_color: bool,
+    pub theme: Theme,
 }
 
 /// A connection with its running watchers.
@@ -72,7 +72,7 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
         argocd_namespace: options.argocd_namespace.clone(),
     };
     let mut session = open_session(connection, &scope, &tracker, &root);
-    let theme = Theme::new(options.no_color);
+    let theme = options.theme.clone();
     let readonly_now = options.readonly.is_readonly(&session.connection.context);
     let mut state = State::new(
         session.connection.context.clone(),

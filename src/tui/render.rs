@@ -1,7 +1,7 @@
 //! `render(state, theme, frame)`: draws the whole screen from the state, and nothing else — no I/O,
 //! no clock (ages use `state.now`). The layout is fixed so mouse rows map to table rows: header on
-//! rows 0–1, tabs on row 2, the view's table header on row 3 and its rows from row 4 (`update`'s
-//! `TABLE_FIRST_ROW`), the footer on the last row.
+//! rows 0–1, tabs on row 2, the view's table header on row 3 and its rows from row 4, the footer on the
+//! last row; `row_at` answers which row a clicked line shows.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -58,7 +58,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
 
 /// The row of the current view's cursor table at terminal row `y` (for mouse clicks), using the
 /// same layout and scroll offset as `render` at the state's terminal size. `update` should map
-/// clicks through this rather than `y - TABLE_FIRST_ROW`, which ignores scrolling and panes.
+/// clicks through this, so scrolling and panes are accounted for.
 pub fn row_at(state: &State, y: u16) -> Option<usize> {
     let areas = areas(Rect::new(0, 0, state.width, state.height));
     views::row_at(state, areas.body, y)

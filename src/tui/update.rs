@@ -6,9 +6,6 @@ use super::state::{Mode, Notice, State, View};
 use crate::actions::Strategy;
 use crate::config::{KeyName, KeySpec};
 
-/// Rows the header, tabs and footer take: mouse rows map to table rows below them.
-pub const TABLE_FIRST_ROW: u16 = 4;
-
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick(now) => {
@@ -50,9 +47,10 @@ fn on_mouse(state: &mut State, kind: MouseKind, row: u16) {
     match kind {
         MouseKind::ScrollUp => state.set_cursor(cursor.saturating_sub(3)),
         MouseKind::ScrollDown => state.set_cursor(cursor + 3),
+        // The renderer's own layout and scroll offset say which row is drawn at that line.
         MouseKind::Click => {
-            if row >= TABLE_FIRST_ROW {
-                state.set_cursor(usize::from(row - TABLE_FIRST_ROW));
+            if let Some(i) = super::render::row_at(state, row) {
+                state.set_cursor(i);
             }
         }
     }
@@ -429,7 +427,8 @@ mod tests {
         update(&mut s, key('3'));
         update(&mut s, Action::Mouse { kind: MouseKind::ScrollDown, column: 0, row: 10 });
         assert_eq!(s.cursor(), 3.min(s.row_count(View::Workloads) - 1));
-        update(&mut s, Action::Mouse { kind: MouseKind::Click, column: 0, row: TABLE_FIRST_ROW + 1 });
+        // Line 4 is the first table row (header, source line, tabs and the table's header above it).
+        update(&mut s, Action::Mouse { kind: MouseKind::Click, column: 0, row: 5 });
         assert_eq!(s.cursor(), 1);
     }
 }

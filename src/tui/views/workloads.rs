@@ -15,7 +15,7 @@ use crate::platform::project::rollout_name;
 use crate::platform::services::service_of_deployment;
 use crate::platform::{DeploymentInfo, PodInfo, RolloutState};
 use crate::tui::sanitize::clean;
-use crate::tui::state::State;
+use crate::tui::state::{State, View};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::table::{self, TableSpec};
@@ -32,9 +32,9 @@ struct Panes {
     pods: Rect,
 }
 
-fn panes(state: &State, body: Rect) -> Panes {
-    let count = u16::try_from(state.deployments().len()).unwrap_or(u16::MAX);
-    let detail_height = if state.detail { DETAIL_HEIGHT.min(body.height / 4) } else { 0 };
+fn panes(detail: bool, deployments: usize, body: Rect) -> Panes {
+    let count = u16::try_from(deployments).unwrap_or(u16::MAX);
+    let detail_height = if detail { DETAIL_HEIGHT.min(body.height / 4) } else { 0 };
     // Deployments take what they need (up to half), pods get the rest, at least a few rows.
     let wanted = count.saturating_add(1).max(2);
     let deployments_height = if body.height > PODS_MIN + detail_height + 2 {
@@ -50,12 +50,12 @@ fn panes(state: &State, body: Rect) -> Panes {
 }
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
-    panes(state, body).deployments
+    panes(state.detail, state.row_count(View::Workloads), body).deployments
 }
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
-    let panes = panes(state, body);
     let deployments = state.deployments();
+    let panes = panes(state.detail, deployments.len(), body);
     let all_namespaces = state.scope.namespace.is_none();
     let shown = table::window(panes.deployments, deployments.len(), Some(state.cursor()));
     let on_screen = || deployments.get(shown.clone()).unwrap_or_default().iter();

@@ -16,7 +16,7 @@ const KEYS_WIDTH: usize = 21;
 const COLUMN_WIDTH: u16 = 64;
 
 const PALETTE: &[(&str, &str)] = &[
-    (":VIEW", "switch view (3+ letters do: :app, :pol …)"),
+    (":VIEW", "switch view (:apps :pods :polr :ev …)"),
     (":ns NAME | :ns all", "namespace scope"),
     (":svc NAME", "narrow every view to one service"),
     (":ctx NAME", "switch kube context"),
