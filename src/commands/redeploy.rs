@@ -12,6 +12,7 @@ use crate::actions::audit::{AuditEntry, AuditLog};
 use crate::actions::guard::ReadOnly;
 use crate::actions::{Mutation, Strategy, redeploy};
 use crate::config::Config;
+use crate::platform::project::{health_name, sync_name};
 use crate::platform::services::{ServiceView, services};
 use crate::platform::{HealthStatus, RolloutState, ServiceKey};
 
@@ -117,77 +118,70 @@ async fn follow(live: &Live, key: &ServiceKey, strategy: Strategy) -> Result<()>
     }
 }
 
+/// Objects created from this moment on count as the redeploy's (a little before the request, for clock
+/// granularity).
+fn after_request(started: jiff::Timestamp) -> jiff::Timestamp {
+    started.checked_sub(jiff::SignedDuration::from_secs(2)).unwrap_or(started)
+}
+
+type Outcome = Option<std::result::Result<(), String>>;
+
 /// One progress line and, when done, the outcome.
-fn progress(
-    service: &ServiceView,
-    strategy: Strategy,
-    started: jiff::Timestamp,
-) -> (String, Option<std::result::Result<(), String>>) {
+fn progress(service: &ServiceView, strategy: Strategy, started: jiff::Timestamp) -> (String, Outcome) {
     match strategy {
-        Strategy::Restart => {
-            let all_done = service.deployments.iter().all(|d| {
-                d.rollout == RolloutState::Complete && d.updated == d.desired && d.created.is_some()
-            });
-            let pods_new = service
-                .pods
-                .iter()
-                .filter(|p| {
-                    p.ready
-                        && p.created.is_some_and(|c| {
-                            c >= started.saturating_sub(jiff::SignedDuration::from_secs(2)).unwrap_or(started)
-                        })
-                })
-                .count();
-            let line = service
-                .deployments
-                .iter()
-                .map(|d| {
-                    format!(
-                        "deployment/{}: {} ({}/{} updated, {} available)",
-                        d.name, d.rollout_message, d.updated, d.desired, d.available
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let desired: u32 = service.deployments.iter().map(|d| d.desired).sum();
-            let stalled = service.deployments.iter().find(|d| d.rollout == RolloutState::Stalled);
-            if let Some(d) = stalled {
-                return (
-                    line,
-                    Some(Err(format!("deployment/{} rollout stalled: {}", d.name, d.rollout_message))),
-                );
-            }
-            let done = all_done && pods_new >= desired as usize;
-            (line, done.then_some(Ok(())))
-        }
-        Strategy::Sync | Strategy::Refresh => {
-            let Some(app) = &service.app else {
-                return ("no application".into(), Some(Err("no application".into())));
-            };
-            let op = app.last_operation.as_ref();
-            let phase = op.map_or("", |o| o.phase.as_str());
-            let line = format!(
-                "application/{}: operation {} — {}; sync {:?}, health {:?}",
-                app.name,
-                if phase.is_empty() { "pending" } else { phase },
-                op.map_or("", |o| o.message.as_str()),
-                app.sync,
-                app.health
-            );
-            let fresh = op.and_then(|o| o.started_at).is_some_and(|t| {
-                t >= started.saturating_sub(jiff::SignedDuration::from_secs(2)).unwrap_or(started)
-            });
-            let outcome = match (app.operation_pending, fresh, phase) {
-                (false, true, "Succeeded") if app.health != HealthStatus::Degraded => Some(Ok(())),
-                (false, true, "Succeeded") => {
-                    Some(Err(format!("synced, but {} is Degraded: {}", app.name, app.health_message)))
-                }
-                (false, true, "Failed" | "Error") => {
-                    Some(Err(format!("sync failed: {}", op.map_or("", |o| o.message.as_str()))))
-                }
-                _ => None,
-            };
-            (line, outcome)
-        }
+        Strategy::Restart => restart_progress(service, after_request(started)),
+        Strategy::Sync | Strategy::Refresh => sync_progress(service, after_request(started)),
     }
+}
+
+/// Done when every deployment rolled out and as many ready pods as desired were created since.
+fn restart_progress(service: &ServiceView, since: jiff::Timestamp) -> (String, Outcome) {
+    let line = service
+        .deployments
+        .iter()
+        .map(|d| {
+            format!(
+                "deployment/{}: {} ({}/{} updated, {} available)",
+                d.name, d.rollout_message, d.updated, d.desired, d.available
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if let Some(d) = service.deployments.iter().find(|d| d.rollout == RolloutState::Stalled) {
+        return (line, Some(Err(format!("deployment/{} rollout stalled: {}", d.name, d.rollout_message))));
+    }
+    let rolled_out =
+        service.deployments.iter().all(|d| d.rollout == RolloutState::Complete && d.updated == d.desired);
+    let desired: u32 = service.deployments.iter().map(|d| d.desired).sum();
+    let fresh_ready =
+        service.pods.iter().filter(|p| p.ready && p.created.is_some_and(|c| c >= since)).count();
+    let done = rolled_out && fresh_ready >= desired as usize;
+    (line, done.then_some(Ok(())))
+}
+
+/// Done when an operation started since the request has finished.
+fn sync_progress(service: &ServiceView, since: jiff::Timestamp) -> (String, Outcome) {
+    let Some(app) = &service.app else {
+        return ("no application".into(), Some(Err("no application".into())));
+    };
+    let op = app.last_operation.as_ref();
+    let phase = op.map_or("", |o| o.phase.as_str());
+    let message = op.map_or("", |o| o.message.as_str());
+    let line = format!(
+        "application/{}: operation {} — {message}; sync {}, health {}",
+        app.name,
+        if phase.is_empty() { "pending" } else { phase },
+        sync_name(app.sync),
+        health_name(app.health)
+    );
+    let fresh = op.and_then(|o| o.started_at).is_some_and(|t| t >= since);
+    let outcome = match (app.operation_pending, fresh, phase) {
+        (false, true, "Succeeded") if app.health == HealthStatus::Degraded => {
+            Some(Err(format!("synced, but {} is Degraded: {}", app.name, app.health_message)))
+        }
+        (false, true, "Succeeded") => Some(Ok(())),
+        (false, true, "Failed" | "Error") => Some(Err(format!("sync failed: {message}"))),
+        _ => None,
+    };
+    (line, outcome)
 }

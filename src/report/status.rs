@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use crate::platform::attention::Urgency;
 use crate::platform::overview::Overview;
+use crate::platform::project::{health_name as health, sync_name as sync};
 use crate::platform::services::ServiceView;
-use crate::platform::{HealthStatus, Snapshot, SourceHealth, SyncStatus};
+use crate::platform::{Snapshot, SourceHealth};
 
 fn health_text(h: &SourceHealth, now: Timestamp) -> String {
     match h {
@@ -28,25 +29,6 @@ fn urgency(u: Urgency) -> &'static str {
         Urgency::Critical => "critical",
         Urgency::Warning => "warning",
         Urgency::Notice => "notice",
-    }
-}
-
-fn sync(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::Synced => "Synced",
-        SyncStatus::OutOfSync => "OutOfSync",
-        SyncStatus::Unknown => "Unknown",
-    }
-}
-
-fn health(h: HealthStatus) -> &'static str {
-    match h {
-        HealthStatus::Healthy => "Healthy",
-        HealthStatus::Suspended => "Suspended",
-        HealthStatus::Progressing => "Progressing",
-        HealthStatus::Missing => "Missing",
-        HealthStatus::Degraded => "Degraded",
-        HealthStatus::Unknown => "Unknown",
     }
 }
 

@@ -57,7 +57,7 @@ pub struct WorldLimits {
 
 impl Default for WorldLimits {
     fn default() -> Self {
-        Self { history: 50_000, fanout: 65_536 }
+        Self { history: 10_000, fanout: 65_536 }
     }
 }
 
@@ -68,6 +68,8 @@ struct Collection {
     history: VecDeque<Arc<WatchEvent>>,
     /// Watches from a resourceVersion below this may have missed dropped events: they get 410.
     compacted_rv: u64,
+    /// The resourceVersion of this collection's latest change.
+    last_change: u64,
     tx: broadcast::Sender<Arc<WatchEvent>>,
 }
 
@@ -93,7 +95,16 @@ impl World {
             .iter()
             .map(|k| {
                 let (tx, _) = broadcast::channel(limits.fanout);
-                (*k, Collection { objects: BTreeMap::new(), history: VecDeque::new(), compacted_rv: 0, tx })
+                (
+                    *k,
+                    Collection {
+                        objects: BTreeMap::new(),
+                        history: VecDeque::new(),
+                        compacted_rv: 0,
+                        last_change: 0,
+                        tx,
+                    },
+                )
             })
             .collect();
         Self { inner: RwLock::new(Inner { rv: 1, collections }), limits }
@@ -350,6 +361,7 @@ impl World {
                 col.objects.insert(key, obj.clone());
             }
         }
+        col.last_change = rv;
         let ev = Arc::new(WatchEvent { rv, kind: event, object: obj });
         col.history.push_back(ev.clone());
         while col.history.len() > self.limits.history {
@@ -369,6 +381,11 @@ impl World {
             col.history.clear();
             col.compacted_rv = rv;
         }
+    }
+
+    /// The resourceVersion of the latest change to a kind (controllers skip passes when it has not moved).
+    pub fn kind_rv(&self, kind: &ResourceKind) -> u64 {
+        self.read().collections.get(kind).map_or(0, |c| c.last_change)
     }
 
     /// How many objects of a kind are stored.

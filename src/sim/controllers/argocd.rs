@@ -49,6 +49,10 @@ struct Progress {
 
 pub struct ArgoCd {
     apps: HashMap<String, AppSpec>,
+    /// What the last full pass saw (resourceVersions of the watched kinds, the git state, and when).
+    last_pass: Mutex<Option<(Vec<u64>, u64, Duration)>>,
+    /// Bumped on every GitOps commit, so a commit triggers a pass.
+    commits: std::sync::atomic::AtomicU64,
     desired: Mutex<HashMap<String, Desired>>,
     progress: Mutex<HashMap<String, Progress>>,
     repo: String,
@@ -81,6 +85,8 @@ impl ArgoCd {
             .collect();
         Self {
             apps,
+            last_pass: Mutex::new(None),
+            commits: Default::default(),
             desired: Mutex::new(desired),
             progress: Mutex::new(HashMap::new()),
             repo: scenario.gitops_repo.clone(),
@@ -97,6 +103,7 @@ impl ArgoCd {
         let Some(d) = all.get_mut(app) else { return false };
         let Some(w) = d.workloads.get_mut(workload) else { return false };
         change(w);
+        self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         d.revision = revision_for(&[&d.revision, workload, &w.tag, &w.dropped_labels.join(",")]);
         true
     }
@@ -126,9 +133,39 @@ impl ArgoCd {
         manifests::deployment(w, &app.namespace, &d.tag, &labels, Some(&app.name))
     }
 
+    /// Whether anything this controller reacts to moved since its last pass: watched objects, git,
+    /// a running operation, or time (self-heal retries).
+    fn pass_due(&self, world: &World, now: Duration) -> bool {
+        let kinds: Vec<u64> = [APPLICATIONS, DEPLOYMENTS, SERVICES, CLUSTER_POLICIES]
+            .iter()
+            .map(|k| world.kind_rv(k))
+            .collect();
+        let commits = self.commits.load(std::sync::atomic::Ordering::Relaxed);
+        let running = self
+            .progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|p| p.running_since.is_some());
+        let mut last = self.last_pass.lock().unwrap_or_else(|p| p.into_inner());
+        let due = match &*last {
+            Some((seen, seen_commits, at)) => {
+                running || *seen != kinds || *seen_commits != commits || now >= *at + SELF_HEAL_EVERY
+            }
+            None => true,
+        };
+        if due {
+            *last = Some((kinds, commits, now));
+        }
+        due
+    }
+
     pub fn reconcile(&self, state: &Shared) {
         let world = &state.world;
         let now = state.clock.elapsed();
+        if !self.pass_due(world, now) {
+            return;
+        }
         let (_, apps) = world.list(&APPLICATIONS, Some(ARGOCD_NAMESPACE));
         for app_obj in apps {
             let name = meta_str(&app_obj, "name").to_string();

@@ -31,6 +31,11 @@ impl Behaviour {
             .is_some_and(|until| now < *until)
     }
 
+    /// Whether any workload's readiness is scripted to fail now.
+    pub fn any_flap(&self, now: Duration) -> bool {
+        self.flaps.lock().unwrap_or_else(|p| p.into_inner()).values().any(|until| now < *until)
+    }
+
     pub fn error_burst(&self, namespace: &str, workload: &str, rate: f64, until: Duration) {
         self.error_bursts
             .lock()

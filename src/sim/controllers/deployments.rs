@@ -14,8 +14,29 @@ use crate::sim::world::{Obj, World, meta_str, random_suffix};
 
 const COMPONENT: &str = "deployment-controller";
 
-pub fn reconcile(state: &Shared) {
-    reconcile_world(&state.world, state.clock.speed());
+/// The deployment and replicaset controllers' pass, skipped while nothing they watch has changed
+/// (but still run now and then: progress deadlines expire with time alone).
+#[derive(Default)]
+pub struct DeploymentController {
+    last: std::sync::Mutex<Option<([u64; 3], std::time::Instant)>>,
+}
+
+impl DeploymentController {
+    pub fn reconcile(&self, state: &Shared) {
+        let world = &state.world;
+        let seen = [world.kind_rv(&DEPLOYMENTS), world.kind_rv(&REPLICASETS), world.kind_rv(&PODS)];
+        {
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((kinds, at)) = &*last
+                && *kinds == seen
+                && at.elapsed() < std::time::Duration::from_secs(3)
+            {
+                return;
+            }
+            *last = Some((seen, std::time::Instant::now()));
+        }
+        reconcile_world(world, state.clock.speed());
+    }
 }
 
 /// One pass of both controllers over the whole world.
@@ -46,15 +67,18 @@ fn owner_uid(object: &Value) -> &str {
 }
 
 fn is_terminating(pod: &Value) -> bool {
-    pod.pointer("/metadata/deletionTimestamp").is_some()
+    pod.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some()
 }
 
 pub fn is_pod_ready(pod: &Value) -> bool {
+    // `get` chains, not `pointer`: this runs for every pod on every pass.
     !is_terminating(pod)
-        && pod
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        && pod.get("status").and_then(|s| s.get("conditions")).and_then(Value::as_array).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some("Ready")
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
 }
 
 fn replicas(object: &Value) -> i64 {
@@ -220,12 +244,15 @@ fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&
     let deadline = d.pointer("/spec/progressDeadlineSeconds").and_then(Value::as_f64).unwrap_or(600.0);
     let generation = d.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
     let now = now_rfc3339();
-    let _ = world.modify(&DEPLOYMENTS, meta_str(d, "namespace"), meta_str(d, "name"), |obj| {
-        let previous = obj.get("status").cloned().unwrap_or_else(|| json!({}));
+    // The status is computed from the listed object and written only when it differs, so a steady
+    // deployment costs no clone and no write.
+    let status = {
+        let empty = json!({});
+        let previous = d.get("status").unwrap_or(&empty);
         let progressed = previous["updatedReplicas"].as_i64() != Some(updated)
             || previous["availableReplicas"].as_i64() != Some(available)
             || previous["observedGeneration"] != generation;
-        let old_progress = condition(&previous, "Progressing");
+        let old_progress = condition(previous, "Progressing");
         let last_progress = match (&old_progress, progressed) {
             (Some(c), false) => c["lastUpdateTime"].as_str().unwrap_or(&now).to_string(),
             _ => now.clone(),
@@ -254,7 +281,7 @@ fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&
         };
         let conditions = vec![
             keep_transition(
-                condition(&previous, "Available"),
+                condition(previous, "Available"),
                 "Available",
                 a_status,
                 a_reason,
@@ -292,9 +319,14 @@ fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&
                 }
             }
         }
-        obj["status"] = status;
-        Ok(())
-    });
+        status
+    };
+    if d.get("status") != Some(&status) {
+        let _ = world.modify(&DEPLOYMENTS, meta_str(d, "namespace"), meta_str(d, "name"), |obj| {
+            obj["status"] = status;
+            Ok(())
+        });
+    }
 }
 
 fn condition(status: &Value, kind: &str) -> Option<Value> {
@@ -381,11 +413,14 @@ fn reconcile_replicaset(world: &World, rs: &Obj, pods: &[&Obj]) {
     }
     let ready = live.iter().filter(|p| is_pod_ready(p)).count() as i64;
     let generation = rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
-    let _ = world.modify(&REPLICASETS, meta_str(rs, "namespace"), meta_str(rs, "name"), |obj| {
-        obj["status"] = json!({"replicas": have.min(want.max(have)), "fullyLabeledReplicas": have,
-            "readyReplicas": ready, "availableReplicas": ready, "observedGeneration": generation});
-        Ok(())
-    });
+    let status = json!({"replicas": have, "fullyLabeledReplicas": have,
+        "readyReplicas": ready, "availableReplicas": ready, "observedGeneration": generation});
+    if rs.get("status") != Some(&status) {
+        let _ = world.modify(&REPLICASETS, meta_str(rs, "namespace"), meta_str(rs, "name"), |obj| {
+            obj["status"] = status;
+            Ok(())
+        });
+    }
 }
 
 #[cfg(test)]

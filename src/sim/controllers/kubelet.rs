@@ -60,6 +60,11 @@ struct Kubelet {
     pods: HashMap<String, Runtime>,
     ips: IpAllocator,
     next_node: u32,
+    /// A flap was on at the last sync: one more pass lets pods recover when it ends.
+    was_flapping: bool,
+    /// The pods' resourceVersion and the earliest timer at the last pass.
+    last_pods_rv: u64,
+    earliest_due: Duration,
 }
 
 pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviour>) {
@@ -70,6 +75,9 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
         pods: HashMap::new(),
         ips: IpAllocator::default(),
         next_node: 0,
+        was_flapping: false,
+        last_pods_rv: 0,
+        earliest_due: Duration::ZERO,
     };
     let mut tick = tokio::time::interval(super::TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -197,19 +205,39 @@ impl Kubelet {
     }
 
     fn sync(&mut self) {
-        let (_, pods) = self.state.world.list(&PODS, None);
         let now = self.now();
-        let mut seen = std::collections::HashSet::with_capacity(pods.len());
-        for pod in &pods {
-            let uid = meta_str(pod, "uid").to_string();
-            seen.insert(uid.clone());
-            if !self.pods.contains_key(&uid) {
-                let runtime = self.adopt(pod, now);
-                self.pods.insert(uid.clone(), runtime);
-            }
-            self.step(pod, &uid, now);
+        // Nothing to do while no pod changed, no timer is due and no flap starts or ends.
+        let pods_rv = self.state.world.kind_rv(&PODS);
+        let flapping_now = self.behaviour.any_flap(now);
+        if pods_rv == self.last_pods_rv && now < self.earliest_due && !flapping_now && !self.was_flapping {
+            return;
         }
-        self.pods.retain(|uid, _| seen.contains(uid));
+        let (_, pods) = self.state.world.list(&PODS, None);
+        let mut seen = std::collections::HashSet::with_capacity(pods.len());
+        // Readiness flaps are rare: steady pods are only checked while one is scripted.
+        let flapping = self.behaviour.any_flap(now);
+        for pod in &pods {
+            let uid = meta_str(pod, "uid");
+            seen.insert(uid);
+            if !self.pods.contains_key(uid) {
+                let runtime = self.adopt(pod, now);
+                self.pods.insert(uid.to_string(), runtime);
+            }
+            let steady = self
+                .pods
+                .get(uid)
+                .is_some_and(|rt| rt.next_at == Duration::MAX && rt.stage != Stage::Terminating);
+            let terminating = pod.pointer("/metadata/deletionTimestamp").is_some();
+            if steady && !terminating && !flapping && !self.was_flapping {
+                continue;
+            }
+            self.step(pod, uid, now);
+        }
+        self.was_flapping = flapping;
+        self.pods.retain(|uid, _| seen.contains(uid.as_str()));
+        self.earliest_due = self.pods.values().map(|rt| rt.next_at).min().unwrap_or(Duration::MAX);
+        // Our own writes moved the pods' resourceVersion; the next pass looks once more, then rests.
+        self.last_pods_rv = pods_rv;
     }
 
     /// Takes over a pod seen for the first time: already running pods (seeded) stay as they are.

@@ -2,11 +2,11 @@
 //! format (and each request is counted in its Prometheus metrics); platform pods write their own lines.
 //! Lines reach the pod log API and Loki (as Promtail would ship them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use super::behaviour::Behaviour;
@@ -19,6 +19,8 @@ use crate::sim::state::Shared;
 use crate::sim::world::meta_str;
 
 const PERIOD: Duration = Duration::from_millis(250);
+/// Under churn, the list of running pods is rebuilt at most this often.
+const RESCAN_AT_MOST: Duration = Duration::from_secs(2);
 
 /// The Loki stream labels Promtail's Kubernetes relabelling gives a pod's lines.
 pub fn stream_labels(pod: &Value) -> Labels {
@@ -128,64 +130,113 @@ fn request(state: &Shared, pod: &Value, traffic: &Traffic, error_rate: f64, rng:
 }
 
 /// Writes request and platform log lines for running pods, within the scenario's line budget.
+/// A pod's service name without allocating.
+fn service_str(pod: &Value) -> &str {
+    pod.get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get("app.kubernetes.io/name"))
+        .and_then(Value::as_str)
+        .unwrap_or("app")
+}
+
+/// A running pod that serves traffic, with what the per-tick loop needs already looked up.
+struct Emitter {
+    pod: Arc<Value>,
+    uid: String,
+    traffic: Traffic,
+    /// Lines owed, carried between ticks so low rates still emit.
+    owed: f64,
+}
+
+/// The running pods of services with traffic, rebuilt only when pods changed (and at most every
+/// couple of seconds under churn): at 20k pods, looking into every pod's JSON each tick would cost a core.
+struct Running {
+    emitters: Vec<Emitter>,
+    /// Lines per second all emitters want together.
+    wanted_rps: f64,
+    pods_rv: u64,
+    built: std::time::Instant,
+}
+
+/// Writes request and platform log lines for running pods, within the scenario's line budget.
+/// The per-tick pass allocates nothing for pods with no line due (at 20k pods most have none).
 pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviour>) {
-    let traffic: BTreeMap<(String, String), Traffic> = scenario
-        .apps
-        .iter()
-        .flat_map(|a| a.workloads.iter().map(move |w| (a, w)))
-        .map(|(a, w)| {
+    // namespace → service → traffic, looked up with borrowed keys.
+    let mut traffic: HashMap<String, HashMap<String, Traffic>> = HashMap::new();
+    for a in &scenario.apps {
+        for w in &a.workloads {
             let t = w.traffic.clone().unwrap_or(Traffic {
                 rps: 0.1,
                 error_rate: 0.0,
                 paths: vec!["/metrics".into()],
             });
-            ((a.namespace.clone(), w.name.clone()), t)
-        })
-        .collect();
+            traffic.entry(a.namespace.clone()).or_default().insert(w.name.clone(), t);
+        }
+    }
+    let traffic_of =
+        |pod: &Value| traffic.get(meta_str(pod, "namespace")).and_then(|m| m.get(service_str(pod)));
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut owed: BTreeMap<String, f64> = BTreeMap::new();
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut running = Running {
+        emitters: Vec::new(),
+        wanted_rps: 0.0,
+        pods_rv: u64::MAX,
+        built: std::time::Instant::now(),
+    };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = state.shutdown.cancelled() => return,
         }
-        let (_, pods) = state.world.list(&PODS, None);
         let now = state.clock.elapsed();
         let dt = PERIOD.as_secs_f64() * state.clock.speed();
-        let running: Vec<_> = pods.iter().filter(|p| is_pod_ready(p)).collect();
-        let wanted: f64 = running
-            .iter()
-            .filter_map(|p| traffic.get(&(meta_str(p, "namespace").to_string(), service(p))))
-            .map(|t| t.rps * dt)
-            .sum();
+        let pods_rv = state.world.kind_rv(&PODS);
+        if running.pods_rv != pods_rv
+            && (running.pods_rv == u64::MAX || running.built.elapsed() >= RESCAN_AT_MOST)
+        {
+            let mut owed: HashMap<String, f64> =
+                running.emitters.drain(..).map(|e| (e.uid, e.owed)).collect();
+            let (_, pods) = state.world.list(&PODS, None);
+            let emitters: Vec<Emitter> = pods
+                .into_iter()
+                .filter(|p| is_pod_ready(p))
+                .filter_map(|pod| {
+                    let traffic = traffic_of(&pod)?.clone();
+                    let uid = meta_str(&pod, "uid").to_string();
+                    let owed = owed.remove(&uid).unwrap_or_else(|| rng.random_range(0.0..1.0));
+                    Some(Emitter { pod, uid, traffic, owed })
+                })
+                .collect();
+            let wanted_rps = emitters.iter().map(|e| e.traffic.rps).sum();
+            running = Running { emitters, wanted_rps, pods_rv, built: std::time::Instant::now() };
+        }
         // Scale every pod's rate down together when the sim would exceed its line budget.
-        let budget = scenario.log_lines_per_second * PERIOD.as_secs_f64();
-        let factor = if wanted > budget && wanted > 0.0 { budget / wanted } else { 1.0 };
-        let mut rng = rand::rng();
-        let mut live = std::collections::BTreeSet::new();
-        for pod in running {
-            let ns = meta_str(pod, "namespace").to_string();
-            let svc = service(pod);
-            let Some(t) = traffic.get(&(ns.clone(), svc.clone())) else { continue };
-            let name = meta_str(pod, "name").to_string();
-            live.insert(name.clone());
-            let due = owed.entry(name).or_insert_with(|| rng.random_range(0.0..1.0));
-            *due += t.rps * dt * factor;
-            let error_rate = behaviour.burst_error_rate(&ns, &svc, now).unwrap_or(t.error_rate);
+        let factor = if running.wanted_rps > scenario.log_lines_per_second && running.wanted_rps > 0.0 {
+            scenario.log_lines_per_second / running.wanted_rps
+        } else {
+            1.0
+        };
+        for e in &mut running.emitters {
+            e.owed += e.traffic.rps * dt * factor;
+            if e.owed < 1.0 {
+                continue;
+            }
+            let pod = &e.pod;
+            let (ns, svc) = (meta_str(pod, "namespace"), service_str(pod));
+            let error_rate = behaviour.burst_error_rate(ns, svc, now).unwrap_or(e.traffic.error_rate);
             let key = PodLogKey {
-                namespace: ns,
+                namespace: ns.to_string(),
                 pod: meta_str(pod, "name").to_string(),
                 container: container(pod),
             };
             let labels = stream_labels(pod);
-            while *due >= 1.0 {
-                *due -= 1.0;
-                let text = request(&state, pod, t, error_rate, &mut rng);
+            while e.owed >= 1.0 {
+                e.owed -= 1.0;
+                let text = request(&state, pod, &e.traffic, error_rate, &mut rng);
                 state.logs.append_pod_line(&key, &labels, now_unix_nanos(), &text);
             }
         }
-        owed.retain(|name, _| live.contains(name));
     }
 }
 

@@ -30,7 +30,8 @@ pub fn spawn_all(state: &Shared, scenario: Scenario, tracker: &TaskTracker) {
     // One synchronous pass first, so the very first request sees derived status.
     argo.reconcile(state);
     kyverno::reconcile(state);
-    tracker.spawn(run_every(state.clone(), TICK, deployments::reconcile));
+    let deployments = deployments::DeploymentController::default();
+    tracker.spawn(run_every(state.clone(), TICK, move |s| deployments.reconcile(s)));
     tracker.spawn(kubelet::run(state.clone(), scenario.clone(), behaviour.clone()));
     {
         let argo = argo.clone();

@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -131,6 +132,10 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
     let tracker = TaskTracker::new();
     let serve = |listener: TcpListener, router: axum::Router, token: CancellationToken| async move {
         let shutdown = async move { token.cancelled().await };
+        // No Nagle: a response's headers and body go out at once, not 40–200 ms apart (delayed ACKs).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(err) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
             tracing::error!(%err, "sim listener failed");
         }
