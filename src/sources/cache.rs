@@ -27,11 +27,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<T> ResourceCache<T> {
-    pub fn apply(&self, key: String, value: T) {
-        lock(&self.items).insert(key, Arc::new(value));
+impl<T: PartialEq> ResourceCache<T> {
+    /// Stores a projection; returns whether anything the console shows changed. Most watch events
+    /// (status heartbeats, annotations) change nothing in the projection and wake nobody.
+    pub fn apply(&self, key: String, value: T) -> bool {
+        let mut items = lock(&self.items);
+        if items.get(&key).is_some_and(|old| **old == value) {
+            return false;
+        }
+        items.insert(key, Arc::new(value));
+        true
     }
+}
 
+impl<T> ResourceCache<T> {
     pub fn delete(&self, key: &str) {
         lock(&self.items).remove(key);
     }
@@ -192,8 +201,9 @@ mod tests {
     #[test]
     fn relists_replace_contents_only_when_complete() {
         let c: ResourceCache<u32> = ResourceCache::default();
-        c.apply("a".into(), 1);
-        c.apply("b".into(), 2);
+        assert!(c.apply("a".into(), 1));
+        assert!(c.apply("b".into(), 2));
+        assert!(!c.apply("b".into(), 2), "an unchanged projection is not a change");
         c.begin_relist();
         c.relist_apply("a".into(), 10);
         assert_eq!(c.len(), 2, "old contents stay visible during a relist");

@@ -139,7 +139,7 @@ fn spawn(tracker: &TaskTracker, token: &CancellationToken, job: impl Future<Outp
 }
 
 /// Watches one resource and keeps its cache and health current.
-async fn watch_into<T: Send + Sync + 'static>(
+async fn watch_into<T: PartialEq + Send + Sync + 'static>(
     api: Api<DynamicObject>,
     config: watcher::Config,
     caches: Arc<Caches>,
@@ -165,9 +165,10 @@ async fn watch_into<T: Send + Sync + 'static>(
             }
             Ok(Event::Apply(obj)) => {
                 let key = key_of(&obj);
-                cache.apply(key, project(&as_value(obj)));
                 last_ok = Some(jiff::Timestamp::now());
-                caches.notify();
+                if cache.apply(key, project(&as_value(obj))) {
+                    caches.notify();
+                }
             }
             Ok(Event::Delete(obj)) => {
                 cache.delete(&key_of(&obj));
