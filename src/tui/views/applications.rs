@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
 use crate::platform::project::{health_name, sync_name};
@@ -14,6 +14,7 @@ use crate::tui::sanitize::clean;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
+use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 
 const NAME_MIN: u16 = 16;
@@ -101,11 +102,7 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, app:
         clean(&app.path),
         clean(&app.destination_namespace)
     );
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(title, theme.title));
+    let block = pane(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [resources, facts] = if inner.width >= RESOURCES_WIDTH * 2 {

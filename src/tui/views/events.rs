@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
 use crate::platform::EventInfo;
@@ -13,6 +13,7 @@ use crate::tui::sanitize::clean;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
+use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
@@ -77,11 +78,7 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, e: O
         return;
     }
     let Some(e) = e else { return };
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(format!(" {} · {} ", clean(&e.reason), object(e)), theme.title));
+    let block = pane(format!(" {} · {} ", clean(&e.reason), object(e)), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let label = |s: &'static str| Span::styled(format!("{s:<11}"), theme.table_header);

@@ -20,6 +20,7 @@ use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::footer::short_key;
+use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 
 /// The counters band: wide enough for "Argo CD applications" and a 6-digit count.
@@ -208,11 +209,7 @@ fn draw_reasons(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, fin
         }
         None => " why ".to_string(),
     };
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(title, theme.title));
+    let block = pane(title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(f) = finding else {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
 use crate::platform::project::{mode_name, result_name, severity_name};
@@ -16,6 +16,7 @@ use crate::tui::sanitize::clean;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
+use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
@@ -137,11 +138,7 @@ fn draw_detail(
         return;
     }
     let Some(r) = r else { return };
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(format!(" {}/{} ", clean(&r.policy), clean(&r.rule)), theme.title));
+    let block = pane(format!(" {}/{} ", clean(&r.policy), clean(&r.rule)), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let label = |s: &'static str| Span::styled(format!("{s:<11}"), theme.table_header);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 use crate::platform::attention::pod_failure;
 use crate::platform::project::rollout_name;
@@ -18,6 +18,7 @@ use crate::tui::sanitize::clean;
 use crate::tui::state::{State, View};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::age::age;
+use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 
 const NAME_MIN: u16 = 16;
@@ -117,10 +118,7 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, d: O
         return;
     }
     let Some(d) = d else { return };
-    let block =
-        Block::new().borders(Borders::TOP).border_style(theme.border).padding(Padding::horizontal(1)).title(
-            Span::styled(format!(" deployment {}/{} ", clean(&d.namespace), clean(&d.name)), theme.title),
-        );
+    let block = pane(format!(" deployment {}/{} ", clean(&d.namespace), clean(&d.name)), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let label = |s: &'static str| Span::styled(format!("{s:<12}"), theme.table_header);

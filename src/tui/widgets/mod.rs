@@ -7,6 +7,7 @@ pub mod footer;
 pub mod header;
 pub mod help;
 pub mod palette;
+pub mod pane;
 pub mod popup;
 pub mod table;
 pub mod tabs;
