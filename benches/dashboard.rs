@@ -18,6 +18,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 
+use platdeck::config::{KeyName, KeySpec};
 use platdeck::platform::fixtures::snapshot_from_dir;
 use platdeck::platform::{PodInfo, Snapshot, project};
 use platdeck::sim::scenario::ScenarioSource;
@@ -25,10 +26,12 @@ use platdeck::sim::{SimOptions, SimServer};
 use platdeck::sources::cache::{Caches, ResourceCache};
 use platdeck::sources::kube::{WatchScope, spawn_watchers};
 use platdeck::sources::kube_client::connect;
+use platdeck::tui::action::Action;
 use platdeck::tui::keymap::Keymap;
 use platdeck::tui::render::render;
 use platdeck::tui::state::{State, View};
 use platdeck::tui::theme::Theme;
+use platdeck::tui::update::update;
 
 const PODS: usize = 10_000;
 
@@ -100,6 +103,20 @@ fn render_frames(c: &mut Criterion) {
             });
         }
     }
+    // Key press to next frame: `update` for the key, then the frame the loop draws at once.
+    let mut state = state_with(big_snapshot(PODS));
+    state.view = View::Workloads;
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let down = Action::Key(KeySpec::plain(KeyName::Char('j')));
+    let up = Action::Key(KeySpec::plain(KeyName::Char('k')));
+    let mut flip = false;
+    group.bench_function("key_to_frame_workloads_200x60/10000", |b| {
+        b.iter(|| {
+            flip = !flip;
+            update(&mut state, if flip { down.clone() } else { up.clone() });
+            terminal.draw(|f| render(&state, &theme, f)).unwrap();
+        })
+    });
     group.finish();
 }
 

@@ -127,6 +127,9 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
             }
         };
         let Some(action) = action else { continue };
+        // What the user did is drawn at once (key to frame ≤ 16 ms); what the sources did waits
+        // for the next frame tick, so bursts coalesce.
+        let from_user = matches!(action, Action::Key(_) | Action::Mouse { .. } | Action::Resize { .. });
         dirty = true;
         for effect in update(&mut state, action) {
             match effect {
@@ -158,6 +161,10 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                     }
                 }
             }
+        }
+        if from_user && !state.quit {
+            dirty = false;
+            guard.terminal.draw(|f| render::render(&state, &theme, f))?;
         }
     }
     drop(guard);
