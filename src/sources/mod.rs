@@ -4,3 +4,5 @@
 pub mod cache;
 pub mod kube;
 pub mod kube_client;
+pub mod log_buffer;
+pub mod loki;

@@ -7,5 +7,6 @@ mod api_errors;
 mod console_sources;
 mod harness;
 mod kube_watcher;
+mod loki_tail;
 mod readonly;
 mod watch_protocol;
