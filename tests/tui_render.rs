@@ -481,3 +481,42 @@ fn ten_thousand_pods_render() {
     let shown = text(terminal.backend().buffer());
     assert!(shown.contains("10001 pods"), "{shown}");
 }
+
+/// The log view: seed JSON lines parsed into columns, raw lines kept, hostile lines defused.
+#[test]
+fn logs_pane() {
+    use platdeck::platform::logline::parse;
+    use platdeck::tui::logs::LogsPane;
+    let mut state = incident();
+    let service = ServiceKey { namespace: "platform-services".into(), name: "payments-api".into() };
+    let mut pane = LogsPane::new(service.clone(), state.log_query(&service));
+    let base = 1_767_261_600_000_000_000i64;
+    let lines = [
+        r#"{"level":"info","msg":"Request completed","method":"GET","path":"/api/payments","status":200,"duration_ms":12.5}"#,
+        r#"{"level":"error","msg":"Request failed","method":"POST","path":"/api/payments/42/capture","status":502,"duration_ms":912}"#,
+        "plain text from a sidecar",
+        "\x1b[2J\x1b]0;pwned\x07evil \x1b]52;c;ZXZpbA==\x07line",
+        r#"{"level":"fatal","msg":"Process exiting with code 1"}"#,
+    ];
+    pane.lines = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Arc::new(parse(base + i as i64 * 1_000_000, "payments-api-7d9f-x2", l)))
+        .collect();
+    pane.status = "live".into();
+    pane.dropped_upstream = 3;
+    state.logs = Some(pane);
+    let buffer = draw(&state);
+    assert!(buffer.content.iter().all(|c| !c.symbol().contains(['\x1b', '\x07'])));
+    let screen = text(&buffer);
+    assert!(screen.contains("POST /api/payments/42/capture 502 912ms"), "{screen}");
+    assert!(screen.contains("dropped 0 (buffer) 3 (Loki)"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // Filtered to errors: only the failed request remains.
+    state.scope.filter = "Request failed".into();
+    let screen = text(&draw(&state));
+    assert!(screen.contains("Request failed") && !screen.contains("Request completed"));
+    for (w, h) in [(0, 0), (1, 1), (10, 3)] {
+        draw_sized(&state, &Theme::new(false), w, h);
+    }
+}

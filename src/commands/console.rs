@@ -5,7 +5,8 @@ use color_eyre::eyre::Result;
 use super::target::Target;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
-use crate::config::Config;
+use crate::config::{Config, LokiAuth};
+use crate::sources::loki::LokiClientConfig;
 use crate::tui::app::{ConsoleOptions, run};
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
@@ -28,8 +29,26 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         audit: AuditLog::new(config.audit_log_path()),
         keymap,
         theme: Theme::configured(&config.theme, env_no_color),
+        loki: loki_client(config, target.loki_url.as_deref())?,
+        log_query_template: config.loki.query_template.clone(),
     };
     let result = run(options).await;
     target.close().await;
     result
+}
+
+/// The Loki client settings: the target's own Loki (the sim) or the config's, with its tenant and auth.
+fn loki_client(config: &Config, target_url: Option<&str>) -> Result<Option<LokiClientConfig>> {
+    let Some(url) = target_url.map(str::to_string).or_else(|| config.loki.url.clone()) else {
+        return Ok(None);
+    };
+    let (mut bearer, mut basic) = (None, None);
+    match &config.loki.auth {
+        LokiAuth::None => {}
+        LokiAuth::Bearer { token } => bearer = token.resolve()?,
+        LokiAuth::Basic { username, password } => {
+            basic = password.resolve()?.map(|p| (username.clone(), p));
+        }
+    }
+    Ok(Some(LokiClientConfig { url, tenant: config.loki.tenant.clone(), bearer, basic }))
 }

@@ -13,6 +13,8 @@ use crate::sim::server::Ports;
 pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// Loki's URL when the target brings its own (the sim); else the config's `loki.url`.
+    pub loki_url: Option<String>,
     /// The in-process sim, kept alive as long as the target is.
     sim: Option<(SimServer, PathBuf)>,
 }
@@ -23,6 +25,7 @@ impl Target {
         Self {
             kubeconfig: config.cluster.kubeconfig.clone(),
             context: cli_context.map(str::to_string).or_else(|| config.cluster.context.clone()),
+            loki_url: None,
             sim: None,
         }
     }
@@ -36,7 +39,8 @@ impl Target {
         std::fs::write(&kubeconfig, sim.endpoints.kubeconfig_yaml())
             .wrap_err_with(|| format!("cannot write {}", kubeconfig.display()))?;
         let context = Some(sim.endpoints.kube_context.clone());
-        Ok(Self { kubeconfig: Some(kubeconfig), context, sim: Some((sim, dir)) })
+        let loki_url = Some(sim.endpoints.loki.clone());
+        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, sim: Some((sim, dir)) })
     }
 
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {

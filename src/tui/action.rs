@@ -32,6 +32,13 @@ pub enum Action {
     Tick(Timestamp),
     /// The sources' caches changed: here is a fresh snapshot.
     Snapshot(Arc<Snapshot>),
+    /// The log source delivered: the newest lines and its state.
+    Logs {
+        lines: Vec<Arc<crate::platform::logline::LogLine>>,
+        dropped_overflow: u64,
+        dropped_upstream: u64,
+        status: String,
+    },
     /// A mutation the UI asked for finished.
     MutationDone {
         mutation: Mutation,
@@ -46,4 +53,9 @@ pub enum Effect {
     Mutate(Mutation),
     /// Reconnect to another kube context.
     SwitchContext(String),
+    /// Follow this LogQL query in Loki (replacing any log source running).
+    OpenLogs {
+        query: String,
+    },
+    CloseLogs,
 }

@@ -22,9 +22,12 @@ use super::update::update;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
 use crate::actions::redeploy;
+use crate::platform::logline;
 use crate::sources::cache::Caches;
 use crate::sources::kube::{WatchScope, spawn_watchers};
 use crate::sources::kube_client::{Connection, connect};
+use crate::sources::log_buffer::LogBuffer;
+use crate::sources::loki::{Follow, LokiClientConfig, TailState};
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
@@ -40,6 +43,47 @@ pub struct ConsoleOptions {
     pub audit: AuditLog,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// Where logs come from; None when Loki is not configured.
+    pub loki: Option<LokiClientConfig>,
+    pub log_query_template: String,
+}
+
+/// How many of the newest lines the log view receives per update (the source keeps the whole ring).
+const LOG_LINES_SHOWN: usize = 2_000;
+/// Lines backfilled when the log view opens.
+const LOG_BACKFILL: usize = 500;
+
+/// A running log source and its buffer.
+struct LogSource {
+    follow: Follow,
+    buffer: Arc<LogBuffer>,
+    changed: watch::Receiver<u64>,
+}
+
+impl LogSource {
+    fn action(&self) -> Action {
+        let lines = self
+            .buffer
+            .snapshot_tail(LOG_LINES_SHOWN)
+            .iter()
+            .map(|e| {
+                Arc::new(logline::parse(e.ts_ns, e.labels.get("pod").map_or("", String::as_str), &e.line))
+            })
+            .collect();
+        let status = match self.follow.state() {
+            TailState::Backfilling => "backfilling".to_string(),
+            TailState::Live => "live".to_string(),
+            TailState::Reconnecting { attempt, error } => {
+                format!("reconnecting (attempt {attempt}): {error}")
+            }
+        };
+        Action::Logs {
+            lines,
+            dropped_overflow: self.buffer.dropped_overflow(),
+            dropped_upstream: self.buffer.dropped_upstream(),
+            status,
+        }
+    }
 }
 
 /// A connection with its running watchers.
@@ -81,7 +125,10 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
         options.keymap.clone(),
         jiff::Timestamp::now(),
     );
+    state.log_query_template = options.log_query_template.clone();
     let (done_tx, mut done_rx) = mpsc::channel::<Action>(16);
+    let mut logs: Option<LogSource> = None;
+    let mut logs_due = false;
 
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
@@ -112,9 +159,21 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                 None
             },
             Some(done) = done_rx.recv() => Some(done),
+            changed = async {
+                match logs.as_mut() {
+                    Some(source) => source.changed.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if changed.is_ok() { logs_due = true; }
+                None
+            },
             _ = frame.tick() => {
                 // Bursts of source changes coalesce into one snapshot per frame.
-                if snapshot_due {
+                if logs_due && let Some(source) = logs.as_ref() {
+                    logs_due = false;
+                    Some(source.action())
+                } else if snapshot_due {
                     snapshot_due = false;
                     Some(Action::Snapshot(Arc::new(session.caches.snapshot())))
                 } else if dirty {
@@ -145,6 +204,33 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Action::MutationDone { mutation, result }).await;
                     });
+                }
+                Effect::CloseLogs => {
+                    if let Some(source) = logs.take() {
+                        source.follow.stop().await;
+                    }
+                }
+                Effect::OpenLogs { query } => {
+                    if let Some(source) = logs.take() {
+                        source.follow.stop().await;
+                    }
+                    let Some(config) = options.loki.clone() else {
+                        if let Some(pane) = state.logs.as_mut() {
+                            pane.status = "Loki is not configured (loki.url in the config)".into();
+                        }
+                        continue;
+                    };
+                    let buffer = Arc::new(LogBuffer::new(crate::sources::log_buffer::DEFAULT_CAPACITY));
+                    let changed = buffer.subscribe();
+                    match Follow::start(config, query, LOG_BACKFILL, buffer.clone(), root.child_token()).await
+                    {
+                        Ok(follow) => logs = Some(LogSource { follow, buffer, changed }),
+                        Err(err) => {
+                            if let Some(pane) = state.logs.as_mut() {
+                                pane.status = format!("cannot follow logs: {err}");
+                            }
+                        }
+                    }
                 }
                 Effect::SwitchContext(context) => {
                     match connect(options.kubeconfig.as_deref(), Some(&context)).await {

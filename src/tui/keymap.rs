@@ -31,6 +31,7 @@ pub enum Command {
     Restart,
     Sync,
     Refresh,
+    Logs,
     Quit,
 }
 
@@ -59,6 +60,7 @@ pub const COMMANDS: &[(&str, Command, &str)] = &[
     ("restart", Command::Restart, "rollout restart the service (confirm)"),
     ("sync", Command::Sync, "Argo CD sync the service's app (confirm)"),
     ("refresh", Command::Refresh, "Argo CD refresh the service's app (confirm)"),
+    ("logs", Command::Logs, "Loki logs of the selected service, live"),
     ("quit", Command::Quit, "quit"),
 ];
 

@@ -5,6 +5,7 @@ pub mod action;
 pub mod app;
 pub mod input;
 pub mod keymap;
+pub mod logs;
 pub mod render;
 pub mod sanitize;
 pub mod state;

@@ -46,7 +46,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let counts = View::ALL.map(|v| state.row_count(v));
     header::draw(state, theme, frame, areas.header);
     tabs::draw(state, theme, frame, areas.tabs, &counts);
-    views::draw(state, theme, frame, areas.body);
+    match &state.logs {
+        Some(logs) => views::logs::draw(state, logs, theme, frame, areas.body),
+        None => views::draw(state, theme, frame, areas.body),
+    }
     match &state.mode {
         Mode::Palette(input) => palette::draw(state, input, theme, frame, areas.body),
         Mode::Confirm(mutation) => confirm::draw(mutation, theme, frame, areas.body),

@@ -103,6 +103,10 @@ pub struct State {
     pub width: u16,
     pub height: u16,
     pub quit: bool,
+    /// The log view, when open (it covers the current view until closed).
+    pub logs: Option<super::logs::LogsPane>,
+    /// LogQL for a service's logs; `<ns>` and `<app>` are filled in (config `loki.query_template`).
+    pub log_query_template: String,
 }
 
 impl State {
@@ -134,6 +138,8 @@ impl State {
             width: 0,
             height: 0,
             quit: false,
+            logs: None,
+            log_query_template: crate::config::DEFAULT_QUERY_TEMPLATE.to_string(),
         }
     }
 
@@ -285,6 +291,16 @@ impl State {
                 app: None,
             },
         })
+    }
+}
+
+impl State {
+    /// The LogQL that selects a service's logs.
+    pub fn log_query(&self, service: &ServiceKey) -> String {
+        let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        self.log_query_template
+            .replace("<ns>", &escape(&service.namespace))
+            .replace("<app>", &escape(&service.name))
     }
 }
 

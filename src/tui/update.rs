@@ -21,6 +21,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.set_snapshot(snapshot);
             Vec::new()
         }
+        Action::Logs { lines, dropped_overflow, dropped_upstream, status } => {
+            if let Some(pane) = state.logs.as_mut() {
+                // Scrolled back: keep the same lines in view as new ones arrive below.
+                if pane.scroll > 0 {
+                    pane.scroll += lines.len().saturating_sub(pane.lines.len());
+                }
+                pane.lines = lines;
+                pane.dropped_overflow = dropped_overflow;
+                pane.dropped_upstream = dropped_upstream;
+                pane.status = status;
+            }
+            Vec::new()
+        }
         Action::MutationDone { mutation, result } => {
             state.in_flight.retain(|m| *m != mutation);
             state.notice = Some(match result {
@@ -139,7 +152,38 @@ fn page(state: &State) -> usize {
     usize::from(state.height.saturating_sub(8)).max(1)
 }
 
+/// Keys while the log view is open: scroll through the buffer, jump to the newest, close.
+fn on_logs_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
+    let page = page(state);
+    let pane = state.logs.as_mut()?;
+    let max = pane.visible(&state.scope.filter).count().saturating_sub(1);
+    match command {
+        Command::Up => pane.scroll = (pane.scroll + 1).min(max),
+        Command::Down => pane.scroll = pane.scroll.saturating_sub(1),
+        Command::PageUp => pane.scroll = (pane.scroll + page).min(max),
+        Command::PageDown => pane.scroll = pane.scroll.saturating_sub(page),
+        Command::Top => pane.scroll = max,
+        Command::Bottom => pane.scroll = 0,
+        Command::Back | Command::Logs => {
+            state.logs = None;
+            return Some(vec![Effect::CloseLogs]);
+        }
+        // Filter, help, palette and quit work as everywhere; other keys close the log view first.
+        Command::Filter | Command::Help | Command::Palette | Command::Quit => return None,
+        _ => {
+            state.logs = None;
+            let mut effects = vec![Effect::CloseLogs];
+            effects.extend(on_command(state, command));
+            return Some(effects);
+        }
+    }
+    Some(Vec::new())
+}
+
 fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
+    if let Some(effects) = on_logs_command(state, command) {
+        return effects;
+    }
     let cursor = state.cursor();
     match command {
         Command::Up => state.set_cursor(cursor.saturating_sub(1)),
@@ -181,6 +225,14 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Restart => ask(state, Strategy::Restart),
         Command::Sync => ask(state, Strategy::Sync),
         Command::Refresh => ask(state, Strategy::Refresh),
+        Command::Logs => match state.selected_service() {
+            Some(service) => {
+                let query = state.log_query(&service);
+                state.logs = Some(super::logs::LogsPane::new(service, query.clone()));
+                return vec![Effect::OpenLogs { query }];
+            }
+            None => state.notice = Some(Notice { text: "select a service first".into(), error: true }),
+        },
         Command::Quit => {
             state.quit = true;
             return vec![Effect::Quit];
@@ -409,6 +461,36 @@ mod tests {
         assert!(s.notice.as_ref().is_some_and(|n| n.error));
         assert_eq!(run(&mut s, "q"), vec![Effect::Quit]);
         assert!(s.quit);
+    }
+
+    #[test]
+    fn logs_open_for_the_selected_service_scroll_and_close() {
+        let mut s = incident(false);
+        let effects = update(&mut s, key('l'));
+        let query = r#"{namespace="platform-services", app_kubernetes_io_name="payments-api"}"#.to_string();
+        assert_eq!(effects, vec![Effect::OpenLogs { query: query.clone() }]);
+        assert_eq!(s.logs.as_ref().unwrap().query, query);
+        let lines: Vec<_> = (0..5)
+            .map(|i| {
+                Arc::new(crate::platform::logline::parse(
+                    i,
+                    "p",
+                    &format!("{{\"level\":\"info\",\"msg\":\"m{i}\"}}"),
+                ))
+            })
+            .collect();
+        update(
+            &mut s,
+            Action::Logs { lines, dropped_overflow: 0, dropped_upstream: 2, status: "live".into() },
+        );
+        assert_eq!(s.logs.as_ref().unwrap().dropped_upstream, 2);
+        update(&mut s, key('k'));
+        update(&mut s, key('k'));
+        assert_eq!(s.logs.as_ref().unwrap().scroll, 2);
+        update(&mut s, key('G'));
+        assert_eq!(s.logs.as_ref().unwrap().scroll, 0, "G jumps back to the newest");
+        assert_eq!(update(&mut s, named(KeyName::Esc)), vec![Effect::CloseLogs]);
+        assert!(s.logs.is_none());
     }
 
     #[test]

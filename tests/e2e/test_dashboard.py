@@ -107,3 +107,25 @@ def test_help_is_generated_from_the_keymap_and_filter_narrows(tmux):
     screen = tmux.wait_for(lambda s: "kube-prometheus-stack" not in s and "kyverno-policies" in s, what="filtered apps")
     tmux.keys("q")
     tmux.wait_for_text("EXITED:0", timeout=20)
+
+
+def test_logs_of_the_degraded_service_filtered_to_errors(tmux):
+    tmux.send_line(f"{platdeck_bin()} demo --scenario incident --speed 6; echo EXITED:$?")
+    tmux.wait_for(
+        lambda s: (row := first_row(s)) is not None and "payments-api" in row,
+        timeout=60,
+        what="payments-api at the top of needs-attention",
+    )
+    tmux.keys("l")
+    tmux.wait_for_text("logs platform-services/payments-api")
+    tmux.wait_for_text("Request completed", timeout=30)
+    tmux.keys("/")
+    for ch in "error":
+        tmux.keys(ch)
+    tmux.keys("Enter")
+    screen = tmux.wait_for_text("Request failed", timeout=60)
+    body = screen.splitlines()[4:-1]
+    assert not any("Request completed" in line for line in body), screen
+    assert any(" error " in line and "payments-api" in line for line in body), screen
+    tmux.keys("Escape", "q")
+    tmux.wait_for_text("EXITED:0", timeout=20)

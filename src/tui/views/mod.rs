@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod events;
+pub mod logs;
 pub mod overview;
 pub mod policies;
 pub mod workloads;
