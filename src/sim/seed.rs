@@ -55,6 +55,8 @@ pub fn seed(state: &SimState, scenario: &Scenario) {
                 if app.platform { (app.name.as_str(), "Helm") } else { ("platform-services", "backstage") };
             let labels = manifests::labels(w, part_of, managed_by, &[]);
             roll_out(world, scenario, w, &app.namespace, &labels, Some(&app.name), &mut ip);
+            // A service's /metrics exists from its start, before its first request.
+            state.metrics.register_service(&app.namespace, &w.name);
             if let Some(repo) = manifests::ecr_repository(w) {
                 seed_images(state, repo, &w.tag);
             }

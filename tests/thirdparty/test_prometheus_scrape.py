@@ -110,13 +110,23 @@ def test_all_services_exposition_is_valid_text_format(sim):
 
 def test_one_service_exposition(sim, services):
     svc = services[0]
-    response = requests.get(f"{sim.url('metrics')}/metrics/{SERVICES_NAMESPACE}/{svc}", timeout=10)
+    url = f"{sim.url('metrics')}/metrics/{SERVICES_NAMESPACE}/{svc}"
+    # The exposition exists from the service's start; request counters appear with its first requests.
+    response = requests.get(url, timeout=10)
     assert response.status_code == 200, response.text[:300]
     assert response.headers["Content-Type"].startswith(EXPOSITION_CONTENT_TYPE)
-    samples = [line for line in response.text.splitlines() if line.startswith("http_requests_total{")]
-    assert samples, response.text[:500]
+
+    def counted():
+        text = requests.get(url, timeout=10).text
+        samples = [line for line in text.splitlines() if line.startswith("http_requests_total{")]
+        if not samples:
+            raise AssertionError(text[:500])
+        return text
+
+    text = wait_until(counted, timeout=30, interval=0.2, message=f"{svc}'s first counted requests")
+    response_text = text
     for other in services[1:]:
-        assert f'service="{other}"' not in response.text, f"{other} leaks into the exposition of {svc}"
+        assert f'service="{other}"' not in response_text, f"{other} leaks into the exposition of {svc}"
 
 
 def test_unknown_service_exposition_is_not_found(sim):
