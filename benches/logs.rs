@@ -1,5 +1,5 @@
 //! Benchmarks of the log path (issue 4's budgets, as far as it is built): lines ingested into the
-//! bounded ring, parsed and filtered for the view, the log view's frame cost, and the ring's memory
+//! bounded ring, parsed and filtered (level and regex) for the view, the log view's frame cost, and the ring's memory
 //! at 50,000 lines.
 
 // Benchmark set-up failing is a bug in the benchmark: panicking is the right report.
@@ -13,6 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use platdeck::platform::ServiceKey;
+use platdeck::platform::logfilter::LogFilter;
 use platdeck::platform::logline::parse;
 use platdeck::sources::log_buffer::{LogBuffer, LogEntry};
 use platdeck::tui::keymap::Keymap;
@@ -63,12 +64,13 @@ fn ingest(c: &mut Criterion) {
             }
         })
     });
+    let filter = LogFilter::parse("level:error ~/api/payments/\\d+").unwrap();
     group.bench_function("parse_and_filter_20k_lines", |b| {
         b.iter(|| {
             batch
                 .iter()
                 .map(|e| parse(e.ts_ns, "payments-api-7d9f8b6c5d-x2abc", &e.line))
-                .filter(|l| l.matches("error"))
+                .filter(|l| filter.matches(l))
                 .count()
         })
     });

@@ -52,15 +52,6 @@ pub fn parse(ts_ns: i64, pod: &str, line: &str) -> LogLine {
     out
 }
 
-impl LogLine {
-    /// Whether a case-insensitive substring filter keeps this line.
-    pub fn matches(&self, needle: &str) -> bool {
-        needle.is_empty()
-            || self.raw.to_lowercase().contains(&needle.to_lowercase())
-            || self.pod.contains(needle)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,7 +67,6 @@ mod tests {
         assert_eq!(l.level, "error");
         assert_eq!(l.msg, "Request failed");
         assert_eq!(l.request, "POST /api/orders 502 812.5ms");
-        assert!(l.matches("api/ORDERS"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod attention;
 pub mod fixtures;
+pub mod logfilter;
 pub mod logline;
 pub mod model;
 pub mod overview;

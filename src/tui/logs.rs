@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::platform::ServiceKey;
+use crate::platform::logfilter::LogFilter;
 use crate::platform::logline::LogLine;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,8 +34,14 @@ impl LogsPane {
         }
     }
 
-    /// Lines passing the filter, oldest first.
-    pub fn visible<'a>(&'a self, filter: &'a str) -> impl Iterator<Item = &'a Arc<LogLine>> + 'a {
-        self.lines.iter().filter(move |l| l.matches(filter))
+    /// Lines passing the filter (see `LogFilter` for its language), oldest first. A filter that does
+    /// not parse (a bad regex) keeps every line; `filter_error` says why.
+    pub fn visible<'a>(&'a self, filter: &str) -> impl Iterator<Item = &'a Arc<LogLine>> + 'a {
+        let filter = LogFilter::parse(filter).unwrap_or_default();
+        self.lines.iter().filter(move |l| filter.matches(l))
+    }
+
+    pub fn filter_error(filter: &str) -> Option<String> {
+        LogFilter::parse(filter).err()
     }
 }

@@ -1,5 +1,6 @@
 //! The log view: a service's Loki lines, newest at the bottom, parsed into columns (time, level, pod,
 //! message, request) — every cluster-sourced string sanitised. Only the rows on screen are formatted.
+//! The `/` filter takes words, `level:error` (or `level:warn+`), `pod:NAME` and `~REGEX`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -34,6 +35,13 @@ pub fn draw(state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, ar
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let visible: Vec<_> = logs.visible(&state.scope.filter).collect();
+    if let Some(err) = LogsPane::filter_error(&state.scope.filter) {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(clean(&err).into_owned(), theme.error))),
+            inner,
+        );
+        return;
+    }
     if visible.is_empty() {
         let text = if logs.lines.is_empty() { "waiting for lines…" } else { "no line matches the filter" };
         frame.render_widget(Paragraph::new(Line::from(Span::styled(text, theme.muted))), inner);
