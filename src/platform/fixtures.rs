@@ -23,6 +23,10 @@ pub fn fixture_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/platform").join(name)
 }
 
+/// The files of a fixture directory, each a Kubernetes `List`.
+pub const FILES: [&str; 5] =
+    ["workloads.json", "applications.json", "policyreports.json", "clusterpolicies.json", "events.json"];
+
 /// The snapshot of a fixture directory: `workloads.json` (pods and deployments), `applications.json`,
 /// `policyreports.json`, `clusterpolicies.json`, `events.json` — each a kubectl `List` with `items`.
 /// Every source is marked Connected.
@@ -110,13 +114,7 @@ mod tests {
     fn missing_or_malformed_files_are_errors() {
         assert!(snapshot_from_dir(Path::new("/nonexistent/platdeck")).is_err());
         let dir = tempfile::tempdir().unwrap();
-        for file in [
-            "workloads.json",
-            "applications.json",
-            "policyreports.json",
-            "clusterpolicies.json",
-            "events.json",
-        ] {
+        for file in FILES {
             std::fs::write(dir.path().join(file), r#"{"kind": "List", "items": []}"#).unwrap();
         }
         let empty = snapshot_from_dir(dir.path()).unwrap();

@@ -1286,13 +1286,7 @@ mod tests {
             project_all(&garbage(&mut rng, 6));
         }
         let mut real = Vec::new();
-        for file in [
-            "workloads.json",
-            "applications.json",
-            "policyreports.json",
-            "clusterpolicies.json",
-            "events.json",
-        ] {
+        for file in crate::platform::fixtures::FILES {
             let list: Value =
                 serde_json::from_str(&std::fs::read_to_string(fixture_dir(INCIDENT).join(file)).unwrap())
                     .unwrap();

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::sim::clock::now_rfc3339;
-use crate::sim::resources::{self, PODS, ResourceKind};
+use crate::sim::resources::{self, EVENTS, PODS, ResourceKind};
 use crate::sim::state::Shared;
 use crate::sim::world::{World, meta_str};
 
@@ -13,23 +13,38 @@ pub fn reconcile(state: &Shared) {
     collect(&state.world);
 }
 
+/// Events older than this are removed, as the apiserver's event TTL (1 h by default) does: without it a
+/// long demo with pods coming and going would keep every event ever recorded.
+const EVENT_TTL_SECONDS: i64 = 3600;
+
 pub fn collect(world: &World) {
-    let mut uids = HashSet::new();
-    for kind in resources::ALL {
-        for obj in world.list(kind, None).1 {
-            uids.insert(meta_str(&obj, "uid").to_string());
-        }
-    }
-    for kind in resources::ALL {
-        for obj in world.list(kind, None).1 {
+    // One listing per kind, borrowed for the uid set: no per-object string copies every second.
+    let lists: Vec<_> = resources::ALL.iter().map(|kind| (kind, world.list(kind, None).1)).collect();
+    let uids: HashSet<&str> =
+        lists.iter().flat_map(|(_, objs)| objs.iter().map(|o| meta_str(o, "uid"))).collect();
+    for (kind, objs) in &lists {
+        for obj in objs {
             let Some(owners) = obj.pointer("/metadata/ownerReferences").and_then(Value::as_array) else {
                 continue;
             };
             let orphaned =
                 !owners.is_empty() && owners.iter().all(|o| !uids.contains(o["uid"].as_str().unwrap_or("")));
             if orphaned {
-                remove(world, kind, &obj);
+                remove(world, kind, obj);
             }
+        }
+    }
+    expire_events(world, jiff::Timestamp::now());
+}
+
+fn expire_events(world: &World, now: jiff::Timestamp) {
+    for event in world.list(&EVENTS, None).1 {
+        let last = event
+            .get("lastTimestamp")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if last.is_some_and(|t| now.as_second() - t.as_second() > EVENT_TTL_SECONDS) {
+            let _ = world.delete(&EVENTS, meta_str(&event, "namespace"), meta_str(&event, "name"), false);
         }
     }
 }
@@ -55,6 +70,23 @@ fn remove(world: &World, kind: &ResourceKind, obj: &Value) {
 mod tests {
     use super::*;
     use crate::sim::resources::{NAMESPACES, REPLICASETS};
+
+    #[test]
+    fn old_events_expire() {
+        let w = World::default();
+        w.create(&NAMESPACES, json!({"metadata": {"name": "dev"}}), false).unwrap();
+        for (name, last) in [("old", "2020-01-01T00:00:00Z"), ("new", "2026-01-01T00:00:00Z")] {
+            w.create(
+                &EVENTS,
+                json!({"metadata": {"name": name, "namespace": "dev"}, "lastTimestamp": last}),
+                false,
+            )
+            .unwrap();
+        }
+        expire_events(&w, "2026-01-01T00:30:00Z".parse().unwrap());
+        assert!(w.get(&EVENTS, "dev", "old").is_none());
+        assert!(w.get(&EVENTS, "dev", "new").is_some());
+    }
 
     #[test]
     fn orphans_are_collected() {
