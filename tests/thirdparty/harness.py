@@ -37,6 +37,7 @@ ENDPOINT_KEYS = (
     "ecr_region",
     "ecr_account_id",
     "kube_context",
+    "prometheus",
 )
 
 T = TypeVar("T")
