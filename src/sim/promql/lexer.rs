@@ -49,6 +49,8 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
     let mut tokens = Vec::new();
     let mut i = 0;
     let mut in_brackets = false;
+    let mut open_parens: Vec<usize> = Vec::new();
+    let mut open_brace = false;
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
@@ -110,10 +112,24 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
             ">=" => (Token::Op(">="), 2),
             "<=" => (Token::Op("<="), 2),
             _ => match c {
-                b'(' => (Token::LParen, 1),
-                b')' => (Token::RParen, 1),
-                b'{' => (Token::LBrace, 1),
-                b'}' => (Token::RBrace, 1),
+                b'(' => {
+                    open_parens.push(i);
+                    (Token::LParen, 1)
+                }
+                b')' => {
+                    if open_parens.pop().is_none() {
+                        return Err((i, "unexpected right parenthesis ')'".into()));
+                    }
+                    (Token::RParen, 1)
+                }
+                b'{' => {
+                    open_brace = true;
+                    (Token::LBrace, 1)
+                }
+                b'}' => {
+                    open_brace = false;
+                    (Token::RBrace, 1)
+                }
                 b'[' => {
                     in_brackets = true;
                     (Token::LBracket, 1)
@@ -142,6 +158,12 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
         };
         tokens.push((start, token));
         i += len;
+    }
+    if open_brace {
+        return Err((text.len(), "unexpected end of input inside braces".into()));
+    }
+    if !open_parens.is_empty() {
+        return Err((text.len(), "unclosed left parenthesis".into()));
     }
     tokens.push((text.len(), Token::Eof));
     Ok(tokens)

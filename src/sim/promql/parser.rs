@@ -121,6 +121,12 @@ impl Parser<'_> {
     fn unexpected(&self, context: &str) -> PromqlError {
         let what = match self.peek() {
             Token::Eof => "unexpected end of input".to_string(),
+            Token::Duration(_) => {
+                let rest = &self.text[self.offset()..];
+                let word = &rest
+                    [..rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '.').unwrap_or(rest.len())];
+                format!("unexpected duration {word:?}")
+            }
             other => format!("unexpected {}", other.describe()),
         };
         self.error(format!("{what}{context}"))
@@ -141,6 +147,7 @@ impl Parser<'_> {
 
     /// comparison := operand (op [bool] operand)*
     fn expr(&mut self) -> Result<Expr, PromqlError> {
+        let start = self.offset();
         let mut lhs = self.unary()?;
         loop {
             let op = match self.peek() {
@@ -160,6 +167,7 @@ impl Parser<'_> {
                 }
                 _ => return Ok(lhs),
             };
+            let operator_at = self.offset();
             self.pos += 1;
             let returns_bool = self.peek_keyword("bool");
             if returns_bool {
@@ -168,9 +176,8 @@ impl Parser<'_> {
             if self.peek_keyword("on") || self.peek_keyword("ignoring") {
                 return Err(PromqlError::Unsupported("vector matching (on/ignoring)".into()));
             }
-            let at = self.offset();
             let rhs = self.unary()?;
-            lhs = self.comparison(op, returns_bool, lhs, rhs, at)?;
+            lhs = self.comparison(op, returns_bool, lhs, rhs, (start, operator_at))?;
         }
     }
 
@@ -180,18 +187,18 @@ impl Parser<'_> {
         returns_bool: bool,
         lhs: Expr,
         rhs: Expr,
-        at: usize,
+        (start, operator_at): (usize, usize),
     ) -> Result<Expr, PromqlError> {
         use ValueType::{Matrix, Scalar, Vector};
         match (lhs.value_type(), rhs.value_type()) {
             (Matrix, _) | (_, Matrix) => Err(position_error(
                 self.text,
-                at,
+                start,
                 "binary expression must contain only scalar and instant vector types".into(),
             )),
             (Scalar, Scalar) if !returns_bool => Err(position_error(
                 self.text,
-                at,
+                operator_at,
                 "comparisons between scalars must use BOOL modifier".into(),
             )),
             (Scalar, Scalar) => Ok(Expr::CompareScalars { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }),
@@ -235,9 +242,10 @@ impl Parser<'_> {
 
     /// postfix := primary ['[' duration ']'] — a range only after a plain selector; no modifiers.
     fn postfix(&mut self) -> Result<Expr, PromqlError> {
+        let parenthesized = self.peek() == &Token::LParen;
         let expr = self.primary()?;
         let expr = if self.peek() == &Token::LBracket {
-            let Expr::Selector { matchers, range: None } = expr else {
+            let (Expr::Selector { matchers, range: None }, false) = (expr, parenthesized) else {
                 if matches!(self.peek_at(2), Token::Colon) || matches!(self.peek_at(1), Token::Colon) {
                     return Err(PromqlError::Unsupported("subquery".into()));
                 }
@@ -289,6 +297,7 @@ impl Parser<'_> {
     }
 
     fn identifier(&mut self, word: &str) -> Result<Expr, PromqlError> {
+        let start = self.offset();
         let lower = word.to_ascii_lowercase();
         let opens_call = matches!(self.peek_at(1), Token::LParen);
         let grouping_follows = matches!(self.peek_at(1), Token::Ident(w)
@@ -304,7 +313,7 @@ impl Parser<'_> {
         if opens_call || grouping_follows {
             if let Some(op) = aggregate {
                 self.pos += 1;
-                return self.aggregate(op, &lower);
+                return self.aggregate(op, &lower, start);
             }
             if OTHER_AGGREGATIONS.contains(&lower.as_str()) {
                 return Err(PromqlError::Unsupported(format!("aggregation {lower:?}")));
@@ -320,21 +329,25 @@ impl Parser<'_> {
                 other => return Err(self.error(format!("unknown function with name {other:?}"))),
             };
             self.pos += 1;
-            return self.call(function, word);
+            return self.call(function, word, start);
         }
         self.pos += 1;
         self.selector(Some(word.to_string()))
     }
 
-    fn call(&mut self, function: Function, name: &str) -> Result<Expr, PromqlError> {
+    /// A call of `name`, which starts at byte `start`; the cursor is after the name.
+    fn call(&mut self, function: Function, name: &str, start: usize) -> Result<Expr, PromqlError> {
+        let wrong_count = |got: usize| {
+            position_error(self.text, start, format!("expected 1 argument(s) in call to {name:?}, got {got}"))
+        };
         self.expect(&Token::LParen, "")?;
         if self.peek() == &Token::RParen {
-            return Err(self.error(format!("expected 1 argument(s) in call to {name:?}, got 0")));
+            return Err(wrong_count(0));
         }
         let at = self.offset();
         let arg = self.expr()?;
         if self.peek() == &Token::Comma {
-            return Err(self.error(format!("expected 1 argument(s) in call to {name:?}, got 2")));
+            return Err(wrong_count(2));
         }
         self.expect(&Token::RParen, &format!(" in call to {name:?}"))?;
         if arg.value_type() != ValueType::Matrix {
@@ -350,16 +363,23 @@ impl Parser<'_> {
         Ok(Expr::Call { function, arg: Box::new(arg) })
     }
 
-    fn aggregate(&mut self, op: AggregateOp, name: &str) -> Result<Expr, PromqlError> {
+    /// An aggregation, which starts at byte `start`; the cursor is after its operator.
+    fn aggregate(&mut self, op: AggregateOp, name: &str, start: usize) -> Result<Expr, PromqlError> {
         let mut grouping = self.grouping()?;
         self.expect(&Token::LParen, &format!(" in aggregation {name:?}"))?;
         let at = self.offset();
         if self.peek() == &Token::RParen {
-            return Err(self.error("no arguments for aggregate expression provided".into()));
+            return Err(position_error(
+                self.text,
+                start,
+                "no arguments for aggregate expression provided".into(),
+            ));
         }
         let arg = self.expr()?;
         if self.peek() == &Token::Comma {
-            return Err(self.error(
+            return Err(position_error(
+                self.text,
+                start,
                 "wrong number of arguments for aggregate expression provided, expected 1, got 2".into(),
             ));
         }
@@ -425,6 +445,7 @@ impl Parser<'_> {
         if self.peek() == &Token::LBrace {
             self.pos += 1;
             loop {
+                let label_at = self.offset();
                 let label = match self.next() {
                     Token::RBrace => break,
                     Token::Ident(label) | Token::Str(label) => label,
@@ -449,7 +470,9 @@ impl Parser<'_> {
                     self.pos -= 1;
                     return Err(self.unexpected(" in label matching, expected string"));
                 };
-                matchers.push(Matcher::new(label, op, value).map_err(|m| self.error(m))?);
+                let matcher = Matcher::new(label, op, value.clone())
+                    .map_err(|_| position_error(self.text, label_at, regex_error(&value)))?;
+                matchers.push(matcher);
                 match self.next() {
                     Token::Comma => {}
                     Token::RBrace => break,
@@ -472,6 +495,15 @@ impl Parser<'_> {
         }
         Ok(Expr::Selector { matchers, range: None })
     }
+}
+
+/// Why `value` is not a regex, in the words Prometheus uses.
+fn regex_error(value: &str) -> String {
+    let reason = match regex::Regex::new(&format!("^(?:{value})$")) {
+        Err(err) => err.to_string().lines().last().unwrap_or("").trim_start_matches("error: ").to_string(),
+        Ok(_) => "invalid".to_string(),
+    };
+    format!("error parsing regexp: {reason}: `^(?:{value})$`")
 }
 
 #[cfg(test)]
@@ -563,7 +595,32 @@ mod tests {
 
     #[test]
     fn malformed_queries_are_parse_errors_with_a_position() {
-        assert_eq!(parse_error("sum(up"), "1:7: parse error: unexpected end of input in aggregation");
+        // The messages and positions are Prometheus' own (checked against the real server).
+        assert_eq!(parse_error("sum(up"), "1:7: parse error: unclosed left parenthesis");
+        assert_eq!(parse_error("up{"), "1:4: parse error: unexpected end of input inside braces");
+        assert_eq!(parse_error("up)"), "1:3: parse error: unexpected right parenthesis ')'");
+        assert_eq!(
+            parse_error("1 > 2"),
+            "1:3: parse error: comparisons between scalars must use BOOL modifier"
+        );
+        assert_eq!(
+            parse_error("x[5m] > 1"),
+            "1:1: parse error: binary expression must contain only scalar and instant vector types"
+        );
+        assert_eq!(parse_error("(up)[5m]"), "1:5: parse error: ranges only allowed for vector selectors");
+        assert_eq!(parse_error("5m"), "1:1: parse error: unexpected duration \"5m\"");
+        assert_eq!(
+            parse_error("sum(up,up)"),
+            "1:1: parse error: wrong number of arguments for aggregate expression provided, expected 1, got 2"
+        );
+        assert_eq!(
+            parse_error("rate()"),
+            "1:1: parse error: expected 1 argument(s) in call to \"rate\", got 0"
+        );
+        assert_eq!(
+            parse_error(r#"up{job=~"("}"#),
+            "1:4: parse error: error parsing regexp: unclosed group: `^(?:()$`"
+        );
         assert!(parse_error("up{job=}").contains("expected string"));
         assert!(parse_error("").contains("no expression"));
         assert!(parse_error("rate(up)").contains("expected type range vector in call to function \"rate\""));
@@ -572,7 +629,7 @@ mod tests {
         assert!(parse_error(r#"{job=~".*"}"#).contains("non-empty matcher"));
         assert!(parse_error("nosuchfn(up)").contains("unknown function with name \"nosuchfn\""));
         assert!(parse_error("up up").contains("unexpected identifier"));
-        assert!(parse_error(r#"up{job=~"("}"#).contains("invalid regex"));
+        assert!(parse_error(r#"up{job=~"("}"#).contains("error parsing regexp: "));
         assert!(
             parse_error("x[5m] > 1")
                 .contains("binary expression must contain only scalar and instant vector")

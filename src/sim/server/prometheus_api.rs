@@ -128,7 +128,10 @@ fn matrix_json(series: Vec<Series>) -> JsonValue {
 async fn query(State(state): State<Shared>, Form(params): Form<Params>) -> Result<Response, BadData> {
     let now = now_secs();
     let expr = parse_query(&params)?;
-    let t = time_param("time", params.time.as_deref(), Some(now))?;
+    let t = time_param("time", params.time.as_deref(), Some(now)).map_err(|BadData(message)| {
+        // The instant query says which value it could not read once more, as Prometheus does.
+        BadData(message.replacen(": ", ": Invalid time value for 'time': ", 1))
+    })?;
     let storage = SimStorage { state: &state, now };
     let data = match promql::evaluate(&expr, &storage, t) {
         Value::Scalar(v) => json!({"resultType": "scalar", "result": point(t, v)}),
@@ -138,9 +141,12 @@ async fn query(State(state): State<Shared>, Form(params): Form<Params>) -> Resul
     Ok(success(data))
 }
 
-/// A step: a duration (`15s`, `1m`) or float seconds.
+/// A step: float seconds (negative ones are refused later, with their own message) or a duration (`15s`).
 fn parse_step(text: &str) -> Option<f64> {
-    crate::sim::promql::parse_duration(text)
+    match text.parse::<f64>() {
+        Ok(seconds) => seconds.is_finite().then_some(seconds),
+        Err(_) => crate::sim::promql::parse_duration(text),
+    }
 }
 
 async fn query_range(State(state): State<Shared>, Form(params): Form<Params>) -> Result<Response, BadData> {
@@ -168,9 +174,9 @@ async fn query_range(State(state): State<Shared>, Form(params): Form<Params>) ->
     }
     let expr = parse_query(&params)?;
     if expr.value_type() == ValueType::Matrix {
-        return Err(invalid_parameter(
-            "query",
-            "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector",
+        return Err(BadData(
+            "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
+                .into(),
         ));
     }
     let storage = SimStorage { state: &state, now };
