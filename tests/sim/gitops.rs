@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use platdeck::platform::{HealthStatus, SyncStatus};
 use platdeck::sim::SimServer;
-use platdeck::sim::resources::{DEPLOYMENTS, NAMESPACES, PODS, SERVICES};
+use platdeck::sim::resources::{DEPLOYMENTS, NAMESPACES, PODS, POLICY_REPORTS, SERVICES};
 use platdeck::sim::world::meta_str;
 
-use super::harness::{start_sim, wait_for};
+use super::harness::{console_caches, start_sim, wait_for};
 
 const NS: &str = "shop";
 const NAME: &str = "hello-api";
@@ -207,6 +208,39 @@ async fn a_service_committed_to_a_local_gitops_repo_syncs_runs_and_logs() {
     let image = format!("{REGISTRY}/{NAME}:latest");
     assert_eq!(ready_pods(&sim, &image), 2);
 
+    // The console, watching the API as against a real cluster, shows the new app Synced and Healthy.
+    let (caches, token) = console_caches(&sim);
+    wait_for("the console to show the new app", Duration::from_secs(30), || async {
+        let snapshot = caches.snapshot();
+        let app = snapshot.apps.iter().find(|a| a.name == NAME)?;
+        (app.sync == SyncStatus::Synced && app.health == HealthStatus::Healthy && app.revision == first)
+            .then_some(())
+    })
+    .await;
+    token.cancel();
+
+    // Kyverno's background scan reports on it, by the deployment's uid.
+    let uid = meta_str(&deployment, "uid").to_string();
+    wait_for("a policy report on the new deployment", Duration::from_secs(30), || async {
+        let report = sim.state.world.get(&POLICY_REPORTS, NS, &uid)?;
+        (report["scope"]["name"] == NAME && report["summary"]["pass"].as_u64()? > 0).then_some(())
+    })
+    .await;
+
+    // Self-heal: a hand edit of the live deployment is put back to what git says.
+    sim.state
+        .world
+        .modify(&DEPLOYMENTS, NS, NAME, |d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:tampered");
+            Ok(())
+        })
+        .unwrap();
+    wait_for("self-heal to restore the image", Duration::from_secs(30), || async {
+        let d = sim.state.world.get(&DEPLOYMENTS, NS, NAME)?;
+        (d["spec"]["template"]["spec"]["containers"][0]["image"] == image.as_str()).then_some(())
+    })
+    .await;
+
     // Its pods log the seed's JSON lines, shipped to Loki under the pod's labels.
     let loki = reqwest::Client::new();
     let query = format!("{{namespace=\"{NS}\",app_kubernetes_io_name=\"{NAME}\"}}");
@@ -261,7 +295,10 @@ async fn a_service_committed_to_a_local_gitops_repo_syncs_runs_and_logs() {
     std::fs::remove_file(repo.join("apps").join(NAME).join("service.yaml")).unwrap();
     let third = commit(repo, "hello-api: no service");
     let app = api.wait_synced_healthy(NAME, &third).await;
-    assert_eq!(app["status"]["history"].as_array().unwrap().len(), 3);
+    // History: the first sync, the self-heal, the refresh, this one.
+    let revisions: Vec<&str> =
+        app["status"]["history"].as_array().unwrap().iter().filter_map(|h| h["revision"].as_str()).collect();
+    assert_eq!(revisions, [first.as_str(), &first, &second, &third]);
     assert!(sim.state.world.get(&SERVICES, NS, NAME).is_none(), "pruned");
 
     // Deleting the Application (automated prune) deletes what it managed.
