@@ -19,7 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Objects one directory may declare.
 pub const MAX_OBJECTS: usize = 1000;
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum RepoError {
     #[error("repository not found: {0}")]
     NotFound(String),
@@ -72,10 +72,12 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, RepoError> {
         .map_err(|e| failed(format!("cannot run git: {e}")))?;
     // Readers on their own threads, so a full pipe cannot stall the child while we wait on it.
     let limit = MAX_FILE_BYTES * 4;
-    let stdout = child.stdout.take().map(|out| {
+    let stdout = child.stdout.take().map(|mut out| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let _ = out.take(limit + 1).read_to_end(&mut buf);
+            let _ = (&mut out).take(limit + 1).read_to_end(&mut buf);
+            // Drain the rest, so an over-long output ends the child rather than blocking it.
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
             buf
         })
     });

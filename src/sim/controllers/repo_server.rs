@@ -135,11 +135,21 @@ impl RepoServer {
 
     /// Reads one source (blocking): resolve the revision, then the manifests at that commit (cached).
     pub fn read(&self, source: &Source, hard: bool) -> Fetched {
+        self.read_with(source, hard, &mut Resolutions::new())
+    }
+
+    /// Like `read`, resolving each repository and revision once per `resolutions` (one poll of many
+    /// Applications on the same branch runs git once, not once per Application).
+    fn read_with(&self, source: &Source, hard: bool, resolutions: &mut Resolutions) -> Fetched {
         let repo = match git_repo::local_path(&source.repo_url) {
             Ok(repo) => repo,
             Err(err) => return Fetched::failed(source.clone(), None, err),
         };
-        let sha = match git_repo::resolve(&repo, &source.revision) {
+        let resolved = resolutions
+            .entry((repo.clone(), source.revision.clone()))
+            .or_insert_with(|| git_repo::resolve(&repo, &source.revision))
+            .clone();
+        let sha = match resolved {
             Ok(sha) => sha,
             Err(err) => return Fetched::failed(source.clone(), None, err),
         };
@@ -165,6 +175,9 @@ impl RepoServer {
         Fetched { source: source.clone(), sha: Some(sha), objects: Ok(objects) }
     }
 }
+
+/// Revisions resolved during one batch of reads, by repository and revision.
+type Resolutions = HashMap<(PathBuf, String), Result<String, RepoError>>;
 
 /// One read the loop owes: the app, its source, whether it answers a refresh and whether a hard one.
 type Due = (String, Source, bool, bool);
@@ -228,9 +241,10 @@ pub async fn run(state: Shared, server: Arc<RepoServer>) {
         served.extend(due.iter().filter(|d| d.2).map(|d| d.0.clone()));
         let reader = server.clone();
         let read = tokio::task::spawn_blocking(move || {
+            let mut resolutions = Resolutions::new();
             due.into_iter()
                 .map(|(name, source, refresh, hard)| {
-                    let fetched = reader.read(&source, hard);
+                    let fetched = reader.read_with(&source, hard, &mut resolutions);
                     (name, fetched, refresh)
                 })
                 .collect::<Vec<_>>()
@@ -239,5 +253,73 @@ pub async fn run(state: Shared, server: Arc<RepoServer>) {
             Ok(results) => server.publish(results),
             Err(err) => tracing::warn!(%err, "repo-server read failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(repo: &std::path::Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    fn commit_service(repo: &std::path::Path, name: &str) {
+        std::fs::create_dir_all(repo.join("apps")).unwrap();
+        let text = format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\n");
+        std::fs::write(repo.join("apps/svc.yaml"), text).unwrap();
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-q", "-m", name]);
+    }
+
+    #[test]
+    fn reads_follow_commits_and_results_publish_only_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        commit_service(dir.path(), "one");
+        let source = Source {
+            repo_url: format!("file://{}", dir.path().display()),
+            revision: "main".into(),
+            path: "apps".into(),
+        };
+        let server = RepoServer::default();
+        let first = server.read(&source, false);
+        let objects = first.objects.clone().unwrap();
+        assert_eq!(objects[0]["metadata"]["name"], "one");
+        // The same commit comes from the cache: the very same objects.
+        assert!(Arc::ptr_eq(&objects, server.read(&source, false).objects.as_ref().unwrap()));
+
+        server.publish(vec![("app".into(), first.clone(), false)]);
+        assert_eq!(server.generation(), 1);
+        server.publish(vec![("app".into(), first.clone(), false)]);
+        assert_eq!(server.generation(), 1, "an unchanged read is no news");
+        assert_eq!(server.fetched("app", &source), Some(first.clone()));
+        let moved = Source { path: "elsewhere".into(), ..source.clone() };
+        assert_eq!(server.fetched("app", &moved), None, "a read of another source does not count");
+
+        commit_service(dir.path(), "two");
+        let second = server.read(&source, false);
+        assert_ne!(second.sha, first.sha);
+        server.publish(vec![("app".into(), second, true)]);
+        assert_eq!(server.generation(), 2);
+        assert!(server.take_refreshed("app"));
+        assert!(!server.take_refreshed("app"));
+
+        let missing = server.read(&moved, false);
+        let message = missing.objects.unwrap_err();
+        assert!(message.ends_with("elsewhere: app path does not exist"), "{message}");
+        assert!(missing.sha.is_some());
+        server.forget_except(&HashMap::new());
+        assert_eq!(server.fetched("app", &source), None);
     }
 }
