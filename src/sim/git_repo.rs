@@ -248,7 +248,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Value>, RepoError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -297,25 +297,29 @@ items:\n- {apiVersion: v1, kind: Service, metadata: {name: b}}\n";
         assert!(parse("- 1\n", "seq.yaml").is_err());
     }
 
+    /// Runs git in a test repository with a committer identity, failing the test if git fails.
+    pub fn run_git(repo: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
     fn commit_all(dir: &Path, message: &str) {
-        for args in [vec!["add", "-A"], vec!["commit", "-q", "-m", message]] {
-            let ok = Command::new("git")
-                .arg("-C")
-                .arg(dir)
-                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                .args(&args)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "git {args:?}");
-        }
+        run_git(dir, &["add", "-A"]);
+        run_git(dir, &["commit", "-q", "-m", message]);
     }
 
     #[test]
     fn reads_the_committed_tree_at_a_revision() {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path();
-        assert!(Command::new("git").args(["init", "-q", "-b", "main"]).arg(repo).status().unwrap().success());
+        run_git(repo, &["init", "-q", "-b", "main"]);
         std::fs::create_dir_all(repo.join("apps/web")).unwrap();
         std::fs::write(
             repo.join("apps/web/svc.yaml"),

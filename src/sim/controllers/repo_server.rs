@@ -258,21 +258,8 @@ pub async fn run(state: Shared, server: Arc<RepoServer>) {
 
 #[cfg(test)]
 mod tests {
-    use std::process::Command;
-
     use super::*;
-
-    fn git(repo: &std::path::Path, args: &[&str]) {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    }
+    use crate::sim::git_repo::tests::run_git as git;
 
     fn commit_service(repo: &std::path::Path, name: &str) {
         std::fs::create_dir_all(repo.join("apps")).unwrap();
