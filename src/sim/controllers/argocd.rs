@@ -183,7 +183,7 @@ impl ArgoCd {
             .retain(|name, _| names.contains(name.as_str()));
         let mut known = self.git_apps.lock().unwrap_or_else(|p| p.into_inner());
         for (name, cascade) in known.iter() {
-            if *cascade && !seen.contains_key(name) {
+            if *cascade && !names.contains(name.as_str()) {
                 tracing::info!(app = name, "application deleted: deleting its resources");
                 argocd_git::delete_tracked(world, name);
             }
