@@ -317,8 +317,11 @@ async fn a_service_committed_to_a_local_gitops_repo_syncs_runs_and_logs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_sources_become_comparison_errors() {
-    let (sim, api, dir, sha) = sim_and_repo().await;
+    let (sim, api, dir, _) = sim_and_repo().await;
     let repo = dir.path();
+    std::fs::create_dir_all(repo.join("apps/broken")).unwrap();
+    std::fs::write(repo.join("apps/broken/deployment.yaml"), "kind: [Deployment\n").unwrap();
+    let sha = commit(repo, "A broken manifest");
     let missing = dir.path().join("no-such-repo");
     let mut not_a_repo = application("not-a-repo", &missing, "main", "apps/x");
     not_a_repo["spec"]["syncPolicy"] = json!({});
@@ -326,6 +329,7 @@ async fn bad_sources_become_comparison_errors() {
         (application("bad-path", repo, "main", "apps/nope"), "apps/nope: app path does not exist"),
         (application("bad-revision", repo, "v9.9.9", &format!("apps/{NAME}")), "Unable to resolve 'v9.9.9'"),
         (not_a_repo, "repository not found"),
+        (application("bad-yaml", repo, "main", "apps/broken"), "apps/broken/deployment.yaml: "),
     ];
     for (app, _) in &cases {
         api.create_app(app).await;
