@@ -9,6 +9,7 @@ pub mod controllers;
 pub mod ecr;
 pub mod endpoints;
 pub mod faults;
+pub mod git_repo;
 pub mod kyverno_pattern;
 pub mod logql;
 pub mod logs;

@@ -201,6 +201,14 @@ pub struct Traffic {
     pub paths: Vec<String>,
 }
 
+impl Traffic {
+    /// The traffic of a service the scenario does not describe (one deployed through GitOps while the
+    /// sim runs): the scenario defaults.
+    pub fn service_default() -> Self {
+        Self { rps: one(), error_rate: small_error_rate(), paths: default_paths() }
+    }
+}
+
 fn one() -> f64 {
     1.0
 }

@@ -8,29 +8,16 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use platdeck::platform::SourceHealth;
 use platdeck::sim::SimServer;
 use platdeck::sim::resources::{DEPLOYMENTS, PODS};
 use platdeck::sim::world::meta_str;
 use platdeck::sources::cache::Caches;
-use platdeck::sources::kube::{WatchScope, spawn_watchers};
 use platdeck::tui::keymap::Keymap;
 use platdeck::tui::state::{State, View};
 
-use super::harness::{start_sim, wait_for};
-
-fn watch(sim: &SimServer) -> (Arc<Caches>, CancellationToken) {
-    let client =
-        kube::Client::try_from(kube::Config::new(sim.endpoints.kubernetes.parse().unwrap())).unwrap();
-    let (caches, _changed) = Caches::new();
-    let token = CancellationToken::new();
-    let scope = WatchScope { namespace: None, argocd_namespace: "argocd".into() };
-    spawn_watchers(&client, &scope, &caches, &TaskTracker::new(), &token);
-    (caches, token)
-}
+use super::harness::{console_caches, start_sim, wait_for};
 
 /// pod name → (status, ready) as the sim holds it, in the console's words.
 fn sim_pods(sim: &SimServer) -> BTreeMap<String, (String, bool)> {
@@ -60,7 +47,7 @@ async fn caches_converge_through_faults() {
     let sim =
         start_sim("watch-drop=0.3,watch-drop-after=9,expire=0.3,error-rate=0.2,latency=1ms..20ms,seed=3")
             .await;
-    let (caches, token) = watch(&sim);
+    let (caches, token) = console_caches(&sim);
     for round in 0..2 {
         for name in ["orders-api", "payments-api"] {
             sim.state
@@ -99,7 +86,7 @@ async fn caches_converge_through_faults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forbidden_resource_shows_as_forbidden_not_empty() {
     let sim = start_sim("forbid=policyreports").await;
-    let (caches, token) = watch(&sim);
+    let (caches, token) = console_caches(&sim);
     let health = wait_for("policyreports to be reported forbidden", Duration::from_secs(20), || async {
         match caches.health("policyreports") {
             Some(h @ SourceHealth::Forbidden { .. }) => Some(h),

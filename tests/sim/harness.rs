@@ -1,11 +1,17 @@
 //! Starting a sim for a test and waiting on conditions.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use platdeck::sim::faults::FaultSpec;
 use platdeck::sim::scenario::ScenarioSource;
 use platdeck::sim::{SimOptions, SimServer};
+use platdeck::sources::cache::Caches;
+use platdeck::sources::kube::{WatchScope, spawn_watchers};
 
 pub async fn start_sim(faults: &str) -> SimServer {
     start_with(SimOptions {
@@ -36,4 +42,15 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The console's own kube watchers on the sim, feeding its caches (as the TUI's would).
+pub fn console_caches(sim: &SimServer) -> (Arc<Caches>, CancellationToken) {
+    let client =
+        kube::Client::try_from(kube::Config::new(sim.endpoints.kubernetes.parse().unwrap())).unwrap();
+    let (caches, _changed) = Caches::new();
+    let token = CancellationToken::new();
+    let scope = WatchScope { namespace: None, argocd_namespace: "argocd".into() };
+    spawn_watchers(&client, &scope, &caches, &TaskTracker::new(), &token);
+    (caches, token)
 }

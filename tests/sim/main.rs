@@ -5,6 +5,7 @@
 
 mod api_errors;
 mod console_sources;
+mod gitops;
 mod harness;
 mod kube_watcher;
 mod loki_tail;

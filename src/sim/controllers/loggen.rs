@@ -139,6 +139,23 @@ fn service_str(pod: &Value) -> &str {
         .unwrap_or("app")
 }
 
+/// Whether a pod belongs to a Deployment (through its ReplicaSet) and names its service.
+fn is_service_pod(pod: &Value) -> bool {
+    let owned_by_replicaset = pod
+        .get("metadata")
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(|o| o.get(0))
+        .and_then(|o| o.get("kind"))
+        .and_then(Value::as_str)
+        == Some("ReplicaSet");
+    let named = pod
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get("app.kubernetes.io/name"))
+        .is_some();
+    owned_by_replicaset && named
+}
+
 /// A running pod that serves traffic, with what the per-tick loop needs already looked up.
 struct Emitter {
     pod: Arc<Value>,
@@ -161,8 +178,8 @@ struct Running {
 /// Writes request and platform log lines for running pods, within the scenario's line budget.
 /// The per-tick pass allocates nothing for pods with no line due (at 20k pods most have none).
 pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviour>) {
-    // namespace → service → traffic, looked up with borrowed keys.
-    let mut traffic: HashMap<String, HashMap<String, Traffic>> = HashMap::new();
+    // namespace → workload → traffic (None: a system workload that serves none), with borrowed keys.
+    let mut traffic: HashMap<String, HashMap<String, Option<Traffic>>> = HashMap::new();
     for a in &scenario.apps {
         for w in &a.workloads {
             let t = w.traffic.clone().unwrap_or(Traffic {
@@ -170,11 +187,28 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
                 error_rate: 0.0,
                 paths: vec!["/metrics".into()],
             });
-            traffic.entry(a.namespace.clone()).or_default().insert(w.name.clone(), t);
+            traffic.entry(a.namespace.clone()).or_default().insert(w.name.clone(), Some(t));
         }
     }
-    let traffic_of =
-        |pod: &Value| traffic.get(meta_str(pod, "namespace")).and_then(|m| m.get(service_str(pod)));
+    for sys in &scenario.system {
+        for w in &sys.workloads {
+            traffic.entry(sys.namespace.clone()).or_default().insert(w.name.clone(), None);
+        }
+    }
+    let unknown_service = Traffic::service_default();
+    // Any other pod of a Deployment labelled with its service name is a service too (one deployed
+    // through GitOps while the sim runs), with default traffic; its metrics exist from its first pod.
+    let traffic_of = |pod: &Value| -> Option<Traffic> {
+        let ns = meta_str(pod, "namespace");
+        match traffic.get(ns).and_then(|m| m.get(service_str(pod))) {
+            Some(known) => known.clone(),
+            None if is_service_pod(pod) => {
+                state.metrics.register_service(ns, service_str(pod));
+                Some(unknown_service.clone())
+            }
+            None => None,
+        }
+    };
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -202,7 +236,7 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
                 .into_iter()
                 .filter(|p| is_pod_ready(p))
                 .filter_map(|pod| {
-                    let traffic = traffic_of(&pod)?.clone();
+                    let traffic = traffic_of(&pod)?;
                     let uid = meta_str(&pod, "uid").to_string();
                     let owed = owed.remove(&uid).unwrap_or_else(|| rng.random_range(0.0..1.0));
                     Some(Emitter { pod, uid, traffic, owed })
@@ -257,6 +291,16 @@ mod tests {
         assert_eq!(l["app_kubernetes_io_name"], "orders-api");
         assert_eq!(l["container"], "orders-api");
         assert_eq!(l["node_name"], "n1");
+    }
+
+    #[test]
+    fn pods_of_labelled_deployments_are_services() {
+        let mut p = pod();
+        assert!(!is_service_pod(&p));
+        p["metadata"]["ownerReferences"] = json!([{"kind": "ReplicaSet", "name": "orders-api-abc"}]);
+        assert!(is_service_pod(&p));
+        p["metadata"]["labels"] = json!({});
+        assert!(!is_service_pod(&p));
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! short tick until the sim shuts down; all of them read and write only through the `World`.
 
 pub mod argocd;
+pub mod argocd_git;
+pub mod argocd_health;
+pub mod argocd_scenario;
 pub mod behaviour;
 pub mod churn;
 pub mod deployments;
@@ -10,6 +13,7 @@ pub mod gc;
 pub mod kubelet;
 pub mod kyverno;
 pub mod loggen;
+pub mod repo_server;
 pub mod timeline;
 
 use std::sync::Arc;
@@ -25,13 +29,15 @@ pub const TICK: Duration = Duration::from_millis(200);
 
 pub fn spawn_all(state: &Shared, scenario: Scenario, tracker: &TaskTracker) {
     let scenario = Arc::new(scenario);
-    let argo = Arc::new(argocd::ArgoCd::new(&scenario));
+    let repos = Arc::new(repo_server::RepoServer::default());
+    let argo = Arc::new(argocd::ArgoCd::new(&scenario, repos.clone()));
     let behaviour = Arc::new(behaviour::Behaviour::default());
     // One synchronous pass first, so the very first request sees derived status.
     argo.reconcile(state);
     kyverno::reconcile(state);
     let deployments = deployments::DeploymentController::default();
     tracker.spawn(run_every(state.clone(), TICK, move |s| deployments.reconcile(s)));
+    tracker.spawn(repo_server::run(state.clone(), repos));
     tracker.spawn(kubelet::run(state.clone(), scenario.clone(), behaviour.clone()));
     {
         let argo = argo.clone();

@@ -1,6 +1,7 @@
 //! The simulated Kubernetes API server: discovery, REST verbs, watches, pod logs and the service proxy.
 
 mod discovery;
+mod openapi;
 mod pod_logs;
 mod request;
 mod rest;
@@ -78,6 +79,8 @@ async fn dispatch(
         Route::Groups => read_only(Some(discovery::api_group_list())),
         Route::Group(group) => read_only(discovery::api_group(&group)),
         Route::ResourceList { group, version } => read_only(discovery::resource_list(&group, &version)),
+        Route::OpenApiRoot => read_only(Some(openapi::root())),
+        Route::OpenApi(gv) => read_only(openapi::group_version(&gv)),
         Route::Collection { kind, .. } | Route::Object { kind, .. }
             if state.faults.spec.forbid.iter().any(|r| r == kind.plural) =>
         {

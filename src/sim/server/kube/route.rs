@@ -22,6 +22,10 @@ pub enum Route {
         kind: ResourceKind,
         namespace: Option<String>,
     },
+    /// `/openapi/v3`: the OpenAPI v3 discovery root.
+    OpenApiRoot,
+    /// `/openapi/v3/{api/v1 | apis/{group}/{version}}`: one group-version's OpenAPI document.
+    OpenApi(String),
     /// One object, and optionally a subresource with the rest of the path (for `proxy`).
     Object {
         kind: ResourceKind,
@@ -37,6 +41,8 @@ pub fn parse(path: &str) -> Option<Route> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segs.as_slice() {
         ["version"] => Some(Route::Version),
+        ["openapi", "v3"] => Some(Route::OpenApiRoot),
+        ["openapi", "v3", gv @ ..] => Some(Route::OpenApi(gv.join("/"))),
         ["api"] => Some(Route::CoreVersions),
         ["apis"] => Some(Route::Groups),
         ["apis", group] => Some(Route::Group(group.to_string())),
@@ -103,6 +109,8 @@ mod tests {
         assert_eq!(parse("/version"), Some(Route::Version));
         assert_eq!(parse("/api"), Some(Route::CoreVersions));
         assert_eq!(parse("/apis"), Some(Route::Groups));
+        assert_eq!(parse("/openapi/v3"), Some(Route::OpenApiRoot));
+        assert_eq!(parse("/openapi/v3/apis/apps/v1"), Some(Route::OpenApi("apis/apps/v1".into())));
         assert_eq!(
             parse("/apis/apps/v1"),
             Some(Route::ResourceList { group: "apps".into(), version: "v1".into() })
