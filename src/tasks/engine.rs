@@ -437,13 +437,19 @@ async fn schedule(specs: Vec<TaskSpec>, limit: usize, shared: Arc<Shared>, token
                     match &statuses[d] {
                         Status::Passed => None,
                         Status::Pending | Status::Running => Some(None),
-                        other => Some(Some((specs[d].id.as_str(), other.name()))),
+                        other => Some(Some((specs[d].id.as_str(), other))),
                     }
                 });
                 match blocker {
                     None => ready.push(i),
                     Some(None) => {}
+                    // A prerequisite missing upstream is missing here too: skipped, not failed.
+                    Some(Some((dep, Status::Skipped(SkipReason::NotConfigured(why))))) => {
+                        task.message = format!("not run: it needs {dep}, skipped because {why}");
+                        task.status = Status::Skipped(SkipReason::NotConfigured(task.message.clone()));
+                    }
                     Some(Some((dep, how))) => {
+                        let how = how.name();
                         task.status = Status::Skipped(SkipReason::Dependency(format!("{dep} {how}")));
                         task.message = format!("not run: it needs {dep}, which {how}");
                     }
@@ -688,7 +694,12 @@ mod tests {
             status_of(&s, "e"),
             Status::Skipped(SkipReason::NotConfigured("grafana.token is not configured".into()))
         );
-        assert_eq!(status_of(&s, "f"), Status::Skipped(SkipReason::Dependency("e skipped".into())));
+        assert_eq!(
+            status_of(&s, "f"),
+            Status::Skipped(SkipReason::NotConfigured(
+                "not run: it needs e, skipped because grafana.token is not configured".into()
+            ))
+        );
         assert!(!s.all_passed());
     }
 

@@ -171,11 +171,14 @@ impl Suite {
                     ),
                 });
             }
-            let built = def.kind.build(env);
-            let work: Arc<dyn Work> = match missing_key(&env.config, &def.requires) {
-                Some(key) => Arc::new(NotConfigured(format!("{key} is not configured"))),
-                None => built.work,
-            };
+            let mut built = def.kind.build(env);
+            if let Some(key) = missing_key(&env.config, &def.requires) {
+                let reason = format!("{key} is not configured");
+                built.plan = format!("nothing: skipped, {reason}");
+                built.mutating = false;
+                built.work = Arc::new(NotConfigured(reason));
+            }
+            let work = built.work;
             let retry = if built.retryable {
                 Retry { retries: def.retries.unwrap_or(0), backoff: def.backoff.unwrap_or(DEFAULT_BACKOFF) }
             } else {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Built, Poll, built, list_some, wait_for};
-use crate::tasks::engine::{Outcome, TaskIo};
+use crate::tasks::engine::{Outcome, TaskIo, human_duration};
 use crate::tasks::env::Env;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,7 +38,7 @@ pub fn build(p: Params, env: Arc<Env>) -> Built {
     } else {
         p.apps.join(", ")
     };
-    let plan = format!("wait up to {:?} for {which} to be Synced and Healthy", p.within);
+    let plan = format!("wait up to {} for {which} to be Synced and Healthy", human_duration(p.within));
     built(p, env, run, plan, false, false)
 }
 

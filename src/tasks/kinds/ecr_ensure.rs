@@ -33,6 +33,9 @@ pub fn nothing_configured() -> Outcome {
 pub fn build(p: Params, env: Arc<Env>) -> Built {
     let ecr = &env.config.ecr;
     let repos = repositories(&p.repositories, &env).join(", ");
+    if repos.is_empty() {
+        return built(p, env, run, "nothing: ecr.repositories is empty".into(), false, false);
+    }
     let plan = format!(
         "ensure ECR repositories [{repos}] in {} (scan on push {}, {}, {}, lifecycle policy of {} rules)",
         ecr.region,

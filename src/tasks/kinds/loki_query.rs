@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Built, built};
 use crate::config::LokiAuth;
-use crate::tasks::engine::{Outcome, TaskIo};
+use crate::tasks::engine::{Outcome, TaskIo, human_duration};
 use crate::tasks::env::Env;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,7 +37,12 @@ fn window<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> 
 }
 
 pub fn build(p: Params, env: Arc<Env>) -> Built {
-    let plan = format!("query Loki for ≥ {} lines of `{}` in the last {:?}", p.min_lines, p.query, p.window);
+    let plan = format!(
+        "query Loki for ≥ {} lines of `{}` in the last {}",
+        p.min_lines,
+        p.query,
+        human_duration(p.window)
+    );
     built(p, env, run, plan, false, true)
 }
 
@@ -100,13 +105,18 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
             io.line(format!("newest: {}", last.chars().take(200).collect::<String>()));
         }
         if lines.len() >= p.min_lines {
-            Outcome::Passed(format!("{} lines of `{}` in the last {:?}", lines.len(), p.query, p.window))
-        } else {
-            Outcome::Failed(format!(
-                "{} lines of `{}` in the last {:?}, expected at least {} — is Promtail running and shipping to Loki?",
+            Outcome::Passed(format!(
+                "{} lines of `{}` in the last {}",
                 lines.len(),
                 p.query,
-                p.window,
+                human_duration(p.window)
+            ))
+        } else {
+            Outcome::Failed(format!(
+                "{} lines of `{}` in the last {}, expected at least {} — is Promtail running and shipping to Loki?",
+                lines.len(),
+                p.query,
+                human_duration(p.window),
                 p.min_lines
             ))
         }

@@ -11,7 +11,7 @@ use kube::api::{Api, ListParams};
 use serde::Deserialize;
 
 use super::{Built, Poll, built, list_some, wait_for};
-use crate::tasks::engine::{Outcome, TaskIo};
+use crate::tasks::engine::{Outcome, TaskIo, human_duration};
 use crate::tasks::env::Env;
 
 /// Waiting reasons that do not heal by waiting.
@@ -47,7 +47,11 @@ fn within<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> 
 
 pub fn build(p: Params, env: Arc<Env>) -> Built {
     let selector = if p.selector.is_empty() { String::new() } else { format!(" matching {}", p.selector) };
-    let plan = format!("wait up to {:?} for the pods in {}{selector} to be Ready", p.within, p.namespace);
+    let plan = format!(
+        "wait up to {} for the pods in {}{selector} to be Ready",
+        human_duration(p.within),
+        p.namespace
+    );
     built(p, env, run, plan, false, false)
 }
 
