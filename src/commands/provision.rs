@@ -11,7 +11,6 @@ use super::target::Target;
 use super::tasks_run::{emit, env_for, exit_failed, load_suite, run};
 use crate::config::Config;
 use crate::report::tasks;
-use crate::tasks::suite::Suite;
 
 pub struct Request {
     pub dry_run: bool,
@@ -29,32 +28,12 @@ pub async fn run_provision(config: &Config, target: Target, request: Request) ->
     }
 }
 
-/// The plan: tasks in dependency order, with what each would change.
-pub fn plan_text(suite: &Suite, context: &str) -> String {
-    let mut out = vec![format!("Plan of {} on context {context}:", suite.name)];
-    for (i, t) in suite.plan.tasks().iter().enumerate() {
-        let needs =
-            if t.needs.is_empty() { String::new() } else { format!(" (after {})", t.needs.join(", ")) };
-        let change = if t.mutating { "changes" } else { "reads" };
-        out.push(format!("{:>3}. [{}] {} — {}{needs}", i + 1, t.phase, t.name, t.id));
-        out.push(format!("       {change}: {}", t.plan));
-    }
-    out.join("\n")
-}
-
-/// The confirmation: names the context and each change with its namespace.
-pub fn confirmation(suite: &Suite, context: &str) -> String {
-    let changes: Vec<String> =
-        suite.plan.tasks().iter().filter(|t| t.mutating).map(|t| format!("  - {}", t.plan)).collect();
-    format!("Provision on context {context}:\n{}", changes.join("\n"))
-}
-
 /// `Some(summary)` when the run did not pass.
 async fn provision(config: &Config, target: &Target, request: &Request) -> Result<Option<String>> {
     let env = env_for(config, target, request.readonly).await;
     let suite = load_suite(&env, request.suite.as_deref(), "provision", &[])?;
     if request.dry_run {
-        emit(&plan_text(&suite, &env.context), None)?;
+        emit(&suite.plan_text(&env.context), None)?;
         return Ok(None);
     }
     // The guard speaks before the prompt: a blocked provisioning is never offered.
@@ -64,7 +43,7 @@ async fn provision(config: &Config, target: &Target, request: &Request) -> Resul
         env.record("provision", "", &format!("suite/{}", suite.name), format!("blocked: {why}"));
         bail!("read-only: provisioning on context {} was not started ({why})", env.context);
     }
-    emit(&confirmation(&suite, &env.context), None)?;
+    emit(&suite.confirmation(&env.context), None)?;
     if !request.yes && !confirm("pass --yes to provision without a prompt")? {
         env.record("provision", "", &format!("suite/{}", suite.name), "cancelled");
         bail!("not confirmed; nothing was changed");

@@ -212,6 +212,27 @@ impl Suite {
         })
     }
 
+    /// The plan: tasks in dependency order, with what each would read or change.
+    pub fn plan_text(&self, context: &str) -> String {
+        let mut out = vec![format!("Plan of {} on context {context}:", self.name)];
+        for (i, t) in self.plan.tasks().iter().enumerate() {
+            let needs =
+                if t.needs.is_empty() { String::new() } else { format!(" (after {})", t.needs.join(", ")) };
+            let change = if t.mutating { "changes" } else { "reads" };
+            out.push(format!("{:>3}. [{}] {} — {}{needs}", i + 1, t.phase, t.name, t.id));
+            out.push(format!("       {change}: {}", t.plan));
+        }
+        out.join("\n")
+    }
+
+    /// The confirmation of a run that changes something: names the context and each change with
+    /// its namespace.
+    pub fn confirmation(&self, context: &str) -> String {
+        let changes: Vec<String> =
+            self.plan.tasks().iter().filter(|t| t.mutating).map(|t| format!("  - {}", t.plan)).collect();
+        format!("{} on context {context}:\n{}", self.name, changes.join("\n"))
+    }
+
     /// Keeps only the tasks of these phases; an unknown phase is an error listing the known ones.
     pub fn only_phases(mut self, wanted: &[String]) -> Result<Self, String> {
         if wanted.is_empty() {
