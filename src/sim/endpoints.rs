@@ -21,6 +21,9 @@ pub struct Endpoints {
     pub ecr_account_id: String,
     /// Name of the cluster, user and context in the written kubeconfig.
     pub kube_context: String,
+    /// Prometheus HTTP API base URL (`/api/v1/query`, `/api/v1/targets`, ...); it shares the exposition
+    /// server's listener.
+    pub prometheus: String,
 }
 
 impl Endpoints {
@@ -50,6 +53,7 @@ mod tests {
             ecr_region: "us-east-1".into(),
             ecr_account_id: "123456789012".into(),
             kube_context: "platdeck-sim".into(),
+            prometheus: String::new(),
         };
         let y: serde_json::Value = serde_norway::from_str(&e.kubeconfig_yaml()).unwrap();
         assert_eq!(y["clusters"][0]["cluster"]["server"], "http://127.0.0.1:1234");

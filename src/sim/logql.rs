@@ -49,6 +49,13 @@ pub struct Matcher {
     regex: Option<Regex>,
 }
 
+// The compiled regex follows from the value, so equality need not (and cannot) compare it.
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.op == other.op && self.value == other.value
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchOp {
     Equal,
@@ -211,7 +218,7 @@ impl Selector {
 }
 
 impl Matcher {
-    fn new(name: String, op: MatchOp, value: String) -> Result<Self, String> {
+    pub fn new(name: String, op: MatchOp, value: String) -> Result<Self, String> {
         let regex = match op {
             MatchOp::Regex | MatchOp::NotRegex => Some(
                 Regex::new(&format!("^(?:{value})$"))

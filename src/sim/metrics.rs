@@ -89,22 +89,18 @@ impl MetricsStore {
     /// Prometheus text exposition (format 0.0.4) for one service, None if unknown.
     pub fn render_service(&self, namespace: &str, service: &str) -> Option<String> {
         let services = self.lock();
-        let metrics = services.get(&(namespace.to_string(), service.to_string()))?;
-        Some(render(&[(&[], metrics)]))
+        let (key, metrics) = services.get_key_value(&(namespace.to_string(), service.to_string()))?;
+        Some(render(std::iter::once((key, metrics)), false))
     }
 
     /// Exposition for all services, each series labelled namespace and service.
     pub fn render_all(&self) -> String {
-        let services = self.lock();
-        let labelled: Vec<([(&str, &str); 2], &ServiceMetrics)> = services
-            .iter()
-            .map(|((namespace, service), m)| {
-                ([("namespace", namespace.as_str()), ("service", service.as_str())], m)
-            })
-            .collect();
-        let views: Vec<(&[(&str, &str)], &ServiceMetrics)> =
-            labelled.iter().map(|(labels, m)| (labels.as_slice(), *m)).collect();
-        render(&views)
+        render(self.lock().iter(), true)
+    }
+
+    /// Every current sample of every service, in the exposition's order, under the lock (keep `visit` short).
+    pub fn visit_samples(&self, visit: impl FnMut(SampleRef<'_>)) {
+        for_each_sample(self.lock().iter(), visit);
     }
 
     /// Known services as (namespace, service), sorted.
@@ -123,49 +119,100 @@ fn now_secs() -> f64 {
     ms as f64 / 1000.0
 }
 
-/// Renders the three families, each with its HELP and TYPE once, for services given with their base labels.
-fn render(services: &[(&[(&str, &str)], &ServiceMetrics)]) -> String {
+/// A metric family: its name, type and help text.
+pub struct Family {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub help: &'static str,
+}
+
+pub const FAMILIES: [Family; 3] = [
+    Family { name: "http_requests_total", kind: "counter", help: "Total number of HTTP requests served." },
+    Family {
+        name: "http_request_duration_seconds",
+        kind: "histogram",
+        help: "Duration of HTTP requests in seconds.",
+    },
+    Family {
+        name: "process_start_time_seconds",
+        kind: "gauge",
+        help: "Start time of the process since unix epoch in seconds.",
+    },
+];
+
+/// One sample as a scrape sees it: family index, sample name, the service it belongs to, its own labels
+/// (without namespace and service) and its value.
+pub struct SampleRef<'a> {
+    pub family: usize,
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub service: &'a str,
+    pub labels: &'a [(&'a str, &'a str)],
+    pub value: f64,
+}
+
+/// Calls `visit` for every sample of the given services, family by family (the exposition's order).
+fn for_each_sample<'a>(
+    services: impl Iterator<Item = (&'a ServiceKey, &'a ServiceMetrics)> + Clone,
+    mut visit: impl FnMut(SampleRef<'_>),
+) {
+    for family in 0..FAMILIES.len() {
+        for ((namespace, service), m) in services.clone() {
+            let mut emit = |name: &str, labels: &[(&str, &str)], value: f64| {
+                visit(SampleRef { family, name, namespace, service, labels, value });
+            };
+            match family {
+                0 => {
+                    for ((method, path, status), count) in &m.requests {
+                        let status = status.to_string();
+                        let labels =
+                            [("method", method.as_str()), ("path", path.as_str()), ("status", &status)];
+                        emit("http_requests_total", &labels, *count as f64);
+                    }
+                }
+                1 => {
+                    let bucket = "http_request_duration_seconds_bucket";
+                    let mut cumulative = 0u64;
+                    for (i, le) in DURATION_BUCKETS.iter().enumerate() {
+                        cumulative += m.buckets[i];
+                        emit(bucket, &[("le", &format!("{le}"))], cumulative as f64);
+                    }
+                    emit(bucket, &[("le", "+Inf")], m.count as f64);
+                    emit("http_request_duration_seconds_sum", &[], m.sum);
+                    emit("http_request_duration_seconds_count", &[], m.count as f64);
+                }
+                _ => emit("process_start_time_seconds", &[], m.start_time_secs),
+            }
+        }
+    }
+}
+
+/// Renders the three families, each with its HELP and TYPE once; `with_service` adds the namespace and
+/// service labels (the all-services exposition).
+fn render<'a>(
+    services: impl Iterator<Item = (&'a ServiceKey, &'a ServiceMetrics)> + Clone,
+    with_service: bool,
+) -> String {
     let mut out = String::new();
-    family(&mut out, "http_requests_total", "counter", "Total number of HTTP requests served.");
-    for (base, m) in services {
-        for ((method, path, status), count) in &m.requests {
-            let status = status.to_string();
-            let labels =
-                [*base, &[("method", method.as_str()), ("path", path.as_str()), ("status", &status)]]
-                    .concat();
-            sample(&mut out, "http_requests_total", &labels, &count.to_string());
+    let mut next_family = 0;
+    let mut header_until = |out: &mut String, family: usize| {
+        while next_family <= family {
+            let f = &FAMILIES[next_family];
+            family_header(out, f.name, f.kind, f.help);
+            next_family += 1;
         }
-    }
-
-    let name = "http_request_duration_seconds";
-    family(&mut out, name, "histogram", "Duration of HTTP requests in seconds.");
-    for (base, m) in services {
-        let mut cumulative = 0u64;
-        for (i, le) in DURATION_BUCKETS.iter().enumerate() {
-            cumulative += m.buckets[i];
-            let le = format!("{le}");
-            let labels = [*base, &[("le", le.as_str())]].concat();
-            sample(&mut out, &format!("{name}_bucket"), &labels, &cumulative.to_string());
-        }
-        let labels = [*base, &[("le", "+Inf")]].concat();
-        sample(&mut out, &format!("{name}_bucket"), &labels, &m.count.to_string());
-        sample(&mut out, &format!("{name}_sum"), base, &format!("{}", m.sum));
-        sample(&mut out, &format!("{name}_count"), base, &m.count.to_string());
-    }
-
-    family(
-        &mut out,
-        "process_start_time_seconds",
-        "gauge",
-        "Start time of the process since unix epoch in seconds.",
-    );
-    for (base, m) in services {
-        sample(&mut out, "process_start_time_seconds", base, &format!("{}", m.start_time_secs));
-    }
+    };
+    for_each_sample(services, |s| {
+        header_until(&mut out, s.family);
+        let base = [("namespace", s.namespace), ("service", s.service)];
+        let base: &[(&str, &str)] = if with_service { &base } else { &[] };
+        sample(&mut out, s.name, &[base, s.labels].concat(), &format!("{}", s.value));
+    });
+    header_until(&mut out, FAMILIES.len() - 1);
     out
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+fn family_header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }

@@ -10,6 +10,7 @@ use super::ecr::EcrStore;
 use super::faults::Faults;
 use super::logs::LogStore;
 use super::metrics::MetricsStore;
+use super::series_history::SeriesHistory;
 use super::world::World;
 
 pub struct SimState {
@@ -24,6 +25,8 @@ pub struct SimState {
     /// Mutating requests (POST, PUT, PATCH, DELETE) the Kubernetes API received from clients:
     /// tests prove read-only mode sends none.
     pub mutating_requests: AtomicU64,
+    /// The last few scrapes of every series, for the Prometheus query API.
+    pub history: Arc<SeriesHistory>,
 }
 
 pub type Shared = Arc<SimState>;

@@ -6,6 +6,7 @@ installed by `scripts/test`; a missing tool fails the test with a message saying
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -20,9 +21,10 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import pytest
+import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTALL_HINT = "run scripts/test, which installs it"
@@ -37,6 +39,7 @@ ENDPOINT_KEYS = (
     "ecr_region",
     "ecr_account_id",
     "kube_context",
+    "prometheus",
 )
 
 T = TypeVar("T")
@@ -143,6 +146,53 @@ def system_tool(name: str, expected: str) -> str:
     if not path:
         pytest.fail(f"{name} not found (expected {expected}): {INSTALL_HINT}", pytrace=False)
     return path
+
+
+# ------------------------------------------------------------------------------------------- prometheus
+
+
+@contextlib.contextmanager
+def running_prometheus(scrape_configs: list, workdir: Path) -> Iterator[str]:
+    """The real Prometheus server (Debian package) scraping every second, until the block ends; yields its URL."""
+    binary = system_tool("prometheus", "/usr/bin/prometheus")
+    config = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": scrape_configs,
+    }
+    config_path = workdir / "prometheus.yml"
+    config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
+    port = free_port()
+    log = workdir / "prometheus.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config_path}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(workdir),
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        assert proc.poll() is None, f"prometheus exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+        return port_open("127.0.0.1", port) and requests.get(f"{url}/-/ready", timeout=2).status_code == 200
+
+    try:
+        wait_until(ready, timeout=60, interval=0.3, message="prometheus to become ready")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 # ------------------------------------------------------------------------------------------- the sim

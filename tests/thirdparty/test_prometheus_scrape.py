@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import subprocess
 
 import pytest
 import requests
 
-from harness import SERVICES_NAMESPACE, free_port, port_open, system_tool, wait_until
+from harness import SERVICES_NAMESPACE, running_prometheus, system_tool, wait_until
 
 EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4"
 
@@ -32,8 +31,6 @@ def services(sim):
 
 @pytest.fixture(scope="module")
 def prometheus(sim, services, tmp_path_factory):
-    binary = system_tool("prometheus", "/usr/bin/prometheus")
-    workdir = tmp_path_factory.mktemp("prometheus")
     target = sim.host_port("metrics")
     scrape_configs = [
         {"job_name": "platdeck-sim", "metrics_path": "/metrics", "static_configs": [{"targets": [target]}]}
@@ -45,44 +42,8 @@ def prometheus(sim, services, tmp_path_factory):
         }
         for svc in services
     ]
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": scrape_configs,
-    }
-    config_path = workdir / "prometheus.yml"
-    config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
-    port = free_port()
-    log = workdir / "prometheus.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config_path}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=str(workdir),
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        assert proc.poll() is None, f"prometheus exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
-        return port_open("127.0.0.1", port) and requests.get(f"{url}/-/ready", timeout=2).status_code == 200
-
-    try:
-        wait_until(ready, timeout=60, interval=0.3, message="prometheus to become ready")
+    with running_prometheus(scrape_configs, tmp_path_factory.mktemp("prometheus")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def query(prom: str, promql: str) -> list:

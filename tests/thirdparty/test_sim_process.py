@@ -51,7 +51,7 @@ def test_endpoints_and_config_files(tmp_path):
         assert written == running.endpoints
         config_text = wait_until(lambda: config_out.is_file() and config_out.read_text(), timeout=10,
                                  message="the config file")
-        for key in ("loki", "grafana", "ecr"):
+        for key in ("loki", "grafana", "ecr", "prometheus"):
             assert running.endpoints[key].rstrip("/") in config_text, f"{key} endpoint missing from the config"
     finally:
         assert running.stop() == 0, running.stderr_tail()

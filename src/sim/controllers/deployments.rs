@@ -66,7 +66,7 @@ fn owner_uid(object: &Value) -> &str {
     object.pointer("/metadata/ownerReferences/0/uid").and_then(Value::as_str).unwrap_or("")
 }
 
-fn is_terminating(pod: &Value) -> bool {
+pub fn is_terminating(pod: &Value) -> bool {
     pod.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some()
 }
 

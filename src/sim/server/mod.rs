@@ -5,6 +5,8 @@ pub mod grafana;
 pub mod kube;
 pub mod loki;
 pub mod prometheus;
+pub mod prometheus_api;
+pub mod prometheus_targets;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -113,6 +115,7 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
         clock: Clock::new(options.speed),
         shutdown: CancellationToken::new(),
         mutating_requests: Default::default(),
+        history: Default::default(),
     });
     let grafana_token = format!("glsa_sim_{}", uuid::Uuid::new_v4().simple());
     let endpoints = Endpoints {
@@ -125,6 +128,7 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
         ecr_region: ECR_REGION.into(),
         ecr_account_id: ECR_ACCOUNT_ID.into(),
         kube_context: KUBE_CONTEXT.into(),
+        prometheus: metrics_url.clone(),
     };
 
     super::seed::seed(&state, &scenario);
@@ -159,9 +163,11 @@ pub async fn start(options: SimOptions) -> Result<SimServer, SimError> {
     ));
     tracker.spawn(serve(
         metrics_l,
-        prometheus::router(state.metrics.clone(), state.faults.clone()),
+        prometheus::router(state.metrics.clone(), state.faults.clone())
+            .merge(prometheus_api::router(state.clone())),
         token.clone(),
     ));
+    tracker.spawn(super::scrape::run(state.clone()));
     tracker.spawn(serve(
         ecr_l,
         ecr::router(ecr::EcrState { store: state.ecr.clone(), faults: state.faults.clone() }),

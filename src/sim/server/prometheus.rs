@@ -23,7 +23,7 @@ pub fn router(metrics: Arc<MetricsStore>, faults: Arc<Faults>) -> Router {
         .with_state(metrics)
 }
 
-async fn inject_faults(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
+pub async fn inject_faults(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
     faults.delay().await;
     if faults.inject_error() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "simulated fault: internal server error\n")
