@@ -20,3 +20,21 @@ pub fn policy(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// A built-in manifest (templated from the config before it is applied) by name.
+pub fn manifest(name: &str) -> Option<&'static str> {
+    match name {
+        "platform-apps" => Some(include_str!("../assets/manifests/platform-apps.yaml")),
+        // The Kyverno policy is one file, whether the sim seeds it or provisioning applies it.
+        other => policy(other),
+    }
+}
+
+/// A built-in task suite by name.
+pub fn task_suite(name: &str) -> Option<&'static str> {
+    match name {
+        "validate" => Some(include_str!("../assets/tasks/validate.yaml")),
+        "provision" => Some(include_str!("../assets/tasks/provision.yaml")),
+        _ => None,
+    }
+}

@@ -60,6 +60,36 @@ pub enum Command {
         #[command(flatten)]
         demo: DemoArgs,
     },
+    /// Run the validation suite (the seed's e2e checks) headless; exits 0 only when all pass.
+    Validate {
+        #[command(flatten)]
+        demo: DemoArgs,
+        /// Only this phase (repeatable): preflight, observability, governance, developer-experience.
+        #[arg(long, value_name = "P")]
+        phase: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TaskFormat,
+        /// Write the report to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// A suite file of your own instead of the built-in one.
+        #[arg(long, value_name = "FILE")]
+        suite: Option<PathBuf>,
+    },
+    /// Run the provisioning suite headless (Terraform, ECR, Argo CD applications, Kyverno policy).
+    Provision {
+        #[command(flatten)]
+        demo: DemoArgs,
+        /// Print the plan (tasks in dependency order, what each would change) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// A suite file of your own instead of the built-in one.
+        #[arg(long, value_name = "FILE")]
+        suite: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -71,6 +101,14 @@ pub enum Command {
 pub enum OutputFormat {
     Table,
     Json,
+}
+
+/// Output of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaskFormat {
+    Text,
+    Json,
+    Junit,
 }
 
 /// `--demo` on a headless command: run against the embedded simulated platform.

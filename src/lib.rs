@@ -12,4 +12,5 @@ pub mod report;
 pub mod signals;
 pub mod sim;
 pub mod sources;
+pub mod tasks;
 pub mod tui;

@@ -4,7 +4,7 @@ use color_eyre::eyre::Result;
 use platdeck::cli::{Cli, Command};
 use platdeck::commands::console::{Flags, console};
 use platdeck::commands::target::Target;
-use platdeck::commands::{redeploy, sim, status};
+use platdeck::commands::{provision, redeploy, sim, status, validate};
 use platdeck::{config, logging};
 
 fn main() -> Result<()> {
@@ -42,6 +42,19 @@ fn main() -> Result<()> {
                 let request =
                     redeploy::Request { service: &service, strategy, yes, readonly: cli.readonly, namespace };
                 redeploy::run(&config, target, request).await
+            }
+            Some(Command::Validate { demo, phase, format, output, suite }) => {
+                let target =
+                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let request =
+                    validate::Request { phases: phase, format, output, suite, readonly: cli.readonly };
+                validate::run_validate(&config, target, request).await
+            }
+            Some(Command::Provision { demo, dry_run, yes, suite }) => {
+                let target =
+                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let request = provision::Request { dry_run, yes, suite, readonly: cli.readonly };
+                provision::run_provision(&config, target, request).await
             }
             Some(Command::Completions { .. }) => Ok(()),
         }

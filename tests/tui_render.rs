@@ -91,6 +91,7 @@ fn select(state: &mut State, view: View, needle: &str) {
             View::Workloads => state.deployments()[row].name.contains(needle),
             View::Policies => state.results()[row].resource_name.contains(needle),
             View::Events => state.events()[row].object_name.contains(needle),
+            View::Tasks => state.tasks.rows()[row].id.contains(needle),
         };
         if found {
             return;
@@ -517,6 +518,126 @@ fn logs_pane() {
     let screen = text(&draw(&state));
     assert!(screen.contains("Request failed") && !screen.contains("Request completed"));
     for (w, h) in [(0, 0), (1, 1), (10, 3)] {
+        draw_sized(&state, &Theme::new(false), w, h);
+    }
+}
+
+// ------------------------------------------------------------------------------------------- tasks
+
+fn task(
+    phase: &str,
+    id: &str,
+    name: &str,
+    status: platdeck::tasks::Status,
+    message: &str,
+    ms: u64,
+) -> platdeck::tasks::engine::TaskState {
+    platdeck::tasks::engine::TaskState {
+        id: id.into(),
+        name: name.into(),
+        phase: phase.into(),
+        needs: vec![],
+        mutating: false,
+        status,
+        message: message.into(),
+        attempts: 1,
+        started: None,
+        duration: (ms > 0).then(|| std::time::Duration::from_millis(ms)),
+        output: Default::default(),
+        dropped_output: 0,
+    }
+}
+
+/// A validation run halfway through on the incident: passes, failures, a skip, a running task.
+fn tasks_state() -> State {
+    use platdeck::tasks::Status;
+    use platdeck::tasks::engine::{RunSnapshot, SkipReason};
+    use platdeck::tasks::suite::Phase;
+    use platdeck::tui::tasks::RunKind;
+    let mut state = incident();
+    state.view = View::Tasks;
+    let phase = |id: &str, title: &str| Phase { id: id.into(), title: title.into() };
+    state.tasks.kind = Some(RunKind::Validate);
+    state.tasks.phases = vec![
+        phase("preflight", "Phase 0 · Preflight"),
+        phase("observability", "Phase 1 · Observability"),
+        phase("developer-experience", "Phase 2 · Developer experience"),
+    ];
+    let mut failing = task(
+        "developer-experience",
+        "services-pods",
+        "Service pods Ready",
+        Status::Failed,
+        "payments-api: 2/3 pods ready — CrashLoopBackOff on image ecr/payments-api:7e1d9c4 (pod payments-api-x2)",
+        1200,
+    );
+    failing
+        .output
+        .extend(["waiting: payments-api: 2/3 pods ready (payments-api-x2 ContainerCreating)".to_string()]);
+    state.tasks.snapshot = RunSnapshot {
+        tasks: vec![
+            task("preflight", "tools", "Required tools on PATH", Status::Passed, "git on PATH", 3),
+            task(
+                "preflight",
+                "kube-context",
+                "Kubernetes context reachable",
+                Status::Passed,
+                "context `kind-platdeck` reaches Kubernetes v1.34.0",
+                12,
+            ),
+            task(
+                "observability",
+                "terraform",
+                "Terraform outputs",
+                Status::Skipped(SkipReason::NotConfigured("terraform.dir is not configured".into())),
+                "terraform.dir is not configured",
+                1,
+            ),
+            task("observability", "loki", "Promtail ships logs to Loki", Status::Running, "", 0),
+            failing,
+            task(
+                "developer-experience",
+                "services-health",
+                "Services answer /health",
+                Status::Pending,
+                "",
+                0,
+            ),
+        ],
+        ..RunSnapshot::default()
+    };
+    state
+}
+
+#[test]
+fn tasks_view() {
+    let mut state = tasks_state();
+    select(&mut state, View::Tasks, "services-pods");
+    insta::assert_snapshot!(screen(&state));
+}
+
+#[test]
+fn tasks_view_before_any_run() {
+    let mut state = incident();
+    state.view = View::Tasks;
+    insta::assert_snapshot!(screen(&state));
+}
+
+#[test]
+fn tasks_provision_confirmation() {
+    let mut state = tasks_state();
+    state.mode = Mode::ConfirmTasks {
+        kind: platdeck::tui::tasks::RunKind::Provision,
+        rerun: false,
+        text: "provision on context kind-platdeck:\n  - create or update (server-side apply) application/loki in argocd\n  - ensure ECR repositories [payments-api] in us-east-1".into(),
+    };
+    insta::assert_snapshot!(screen(&state));
+}
+
+#[test]
+fn tasks_view_survives_tiny_terminals() {
+    let state = tasks_state();
+    for (w, h) in [(0, 0), (1, 1), (20, 4), (40, 6), (80, 10)] {
         draw_sized(&state, &Theme::new(false), w, h);
     }
 }

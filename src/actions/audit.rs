@@ -31,6 +31,20 @@ impl AuditEntry {
             result: result.into(),
         }
     }
+
+    /// An entry for a mutation that is not a redeploy (provisioning: applied manifests, ECR
+    /// repositories, commands).
+    pub fn of(context: &str, action: &str, namespace: &str, object: &str, result: impl Into<String>) -> Self {
+        Self {
+            time: jiff::Timestamp::now().to_string(),
+            user: current_user(),
+            context: context.to_string(),
+            action: action.to_string(),
+            namespace: namespace.to_string(),
+            object: object.to_string(),
+            result: result.into(),
+        }
+    }
 }
 
 fn current_user() -> String {

@@ -31,6 +31,7 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         theme: Theme::configured(&config.theme, env_no_color),
         loki: loki_client(config, target.loki_url.as_deref())?,
         log_query_template: config.loki.query_template.clone(),
+        tasks_config: target.effective_config(config),
     };
     let result = run(options).await;
     target.close().await;

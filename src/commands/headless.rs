@@ -56,3 +56,18 @@ pub fn print_clean(text: &str) {
         println!("{}", crate::tui::sanitize::clean(line));
     }
 }
+
+/// Asks "Proceed? [y/N]" on the terminal; without one, fails with `no_terminal` (which names the
+/// flag that skips the prompt).
+pub fn confirm(no_terminal: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        color_eyre::eyre::bail!("no terminal to confirm on: {no_terminal}");
+    }
+    print!("Proceed? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

@@ -2,10 +2,13 @@
 
 pub mod console;
 pub mod headless;
+pub mod provision;
 pub mod redeploy;
 pub mod sim;
 pub mod status;
 pub mod target;
+pub mod tasks_run;
+pub mod validate;
 
 use std::time::Duration;
 

@@ -50,6 +50,23 @@ impl Target {
         }
     }
 
+    /// With `--demo`: `config` with every endpoint (kube context, Loki, Grafana, Prometheus, ECR) pointed
+    /// at the in-process sim, as `platdeck sim --config-out` writes it; else `config` unchanged.
+    pub fn effective_config(&self, config: &Config) -> Config {
+        let Some((sim, dir)) = &self.sim else { return config.clone() };
+        let sim_config = super::sim::config_for(&sim.endpoints, Some(&dir.join("kubeconfig")));
+        let mut merged = config.clone();
+        merged.cluster.context = sim_config.cluster.context;
+        merged.cluster.kubeconfig = sim_config.cluster.kubeconfig;
+        merged.loki.url = sim_config.loki.url;
+        merged.grafana = sim_config.grafana;
+        merged.prometheus = sim_config.prometheus;
+        merged.ecr.region = sim_config.ecr.region;
+        merged.ecr.account_id = sim_config.ecr.account_id;
+        merged.ecr.endpoint_url = sim_config.ecr.endpoint_url;
+        merged
+    }
+
     /// Stops the in-process sim (if any) and removes its kubeconfig.
     pub async fn close(self) {
         if let Some((sim, dir)) = self.sim {

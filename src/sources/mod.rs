@@ -2,7 +2,10 @@
 //! notified (no whole lists through channels). Timeouts, backoff, reconnects and redaction live here.
 
 pub mod cache;
+pub mod ecr;
+pub mod grafana;
 pub mod kube;
 pub mod kube_client;
 pub mod log_buffer;
 pub mod loki;
+pub mod prometheus;

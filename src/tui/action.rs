@@ -39,6 +39,21 @@ pub enum Action {
         dropped_upstream: u64,
         status: String,
     },
+    /// A task run started (validation or provisioning): its phases, in order.
+    TasksStarted {
+        kind: super::tasks::RunKind,
+        phases: Vec<crate::tasks::suite::Phase>,
+    },
+    /// The task run changed: its latest snapshot (pulled by the loop on the engine's notification).
+    TaskSnapshot(Box<crate::tasks::engine::RunSnapshot>),
+    /// Provisioning is planned and waits for confirmation: the text names context and changes.
+    TasksConfirm {
+        kind: super::tasks::RunKind,
+        rerun: bool,
+        text: String,
+    },
+    /// A task run could not start (suite, template or connection error).
+    TasksFailed(String),
     /// A mutation the UI asked for finished.
     MutationDone {
         mutation: Mutation,
@@ -58,4 +73,15 @@ pub enum Effect {
         query: String,
     },
     CloseLogs,
+    /// Load a suite and ask for confirmation of what it changes (provisioning).
+    PlanTasks {
+        kind: super::tasks::RunKind,
+        rerun: bool,
+    },
+    /// Run a suite; with `rerun`, only what failed (and what it skipped) in the last run.
+    RunTasks {
+        kind: super::tasks::RunKind,
+        rerun: bool,
+    },
+    CancelTasks,
 }

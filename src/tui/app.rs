@@ -46,6 +46,8 @@ pub struct ConsoleOptions {
     /// Where logs come from; None when Loki is not configured.
     pub loki: Option<LokiClientConfig>,
     pub log_query_template: String,
+    /// The config task suites are rendered from (with `demo`, pointed at the sim's endpoints).
+    pub tasks_config: crate::config::Config,
 }
 
 /// How many of the newest lines the log view receives per update (the source keeps the whole ring).
@@ -129,6 +131,12 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
     let (done_tx, mut done_rx) = mpsc::channel::<Action>(16);
     let mut logs: Option<LogSource> = None;
     let mut logs_due = false;
+    let mut runner = super::task_runner::TaskRunner::new(
+        options.tasks_config.clone(),
+        options.kubeconfig.clone(),
+        options.readonly.clone(),
+    );
+    let mut tasks_due = false;
 
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
@@ -168,9 +176,16 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                 if changed.is_ok() { logs_due = true; }
                 None
             },
+            changed = runner.changed() => {
+                if changed { tasks_due = true; }
+                None
+            },
             _ = frame.tick() => {
                 // Bursts of source changes coalesce into one snapshot per frame.
-                if logs_due && let Some(source) = logs.as_ref() {
+                if tasks_due {
+                    tasks_due = false;
+                    runner.snapshot()
+                } else if logs_due && let Some(source) = logs.as_ref() {
                     logs_due = false;
                     Some(source.action())
                 } else if snapshot_due {
@@ -205,6 +220,16 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                         let _ = tx.send(Action::MutationDone { mutation, result }).await;
                     });
                 }
+                Effect::PlanTasks { kind, rerun } => {
+                    let planned = runner.plan(kind, rerun, &state.context).await;
+                    update(&mut state, planned);
+                }
+                Effect::RunTasks { kind, rerun } => {
+                    let started = runner.start(kind, rerun, &state.context, &root).await;
+                    update(&mut state, started);
+                    tasks_due = true;
+                }
+                Effect::CancelTasks => runner.cancel(),
                 Effect::CloseLogs => {
                     if let Some(source) = logs.take() {
                         source.follow.stop().await;

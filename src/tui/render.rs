@@ -54,6 +54,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Mode::Palette(input) => palette::draw(state, input, theme, frame, areas.body),
         Mode::Confirm(mutation) => confirm::draw(mutation, theme, frame, areas.body),
         Mode::Help => help::draw(&state.keymap, theme, frame, areas.body),
+        Mode::ConfirmTasks { text, .. } => views::tasks::draw_confirm(text, theme, frame, areas.body),
         Mode::Normal | Mode::Filter => {}
     }
     footer::draw(state, theme, frame, areas.footer);

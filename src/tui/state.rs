@@ -22,11 +22,12 @@ pub enum View {
     Workloads,
     Policies,
     Events,
+    Tasks,
 }
 
 impl View {
-    pub const ALL: [View; 5] =
-        [View::Overview, View::Applications, View::Workloads, View::Policies, View::Events];
+    pub const ALL: [View; 6] =
+        [View::Overview, View::Applications, View::Workloads, View::Policies, View::Events, View::Tasks];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -35,6 +36,7 @@ impl View {
             View::Workloads => "Workloads",
             View::Policies => "Policies",
             View::Events => "Events",
+            View::Tasks => "Tasks",
         }
     }
 
@@ -50,6 +52,7 @@ impl View {
             "deploy" | "deployments" | "pods" | "po" | "pod" => Some(View::Workloads),
             "polr" | "policy" | "kyverno" | "violations" => Some(View::Policies),
             "ev" | "event" => Some(View::Events),
+            "task" | "validate" | "provision" | "run" => Some(View::Tasks),
             "home" => Some(View::Overview),
             _ => None,
         };
@@ -73,6 +76,13 @@ pub enum Mode {
     /// A mutation waits for y/n.
     Confirm(Mutation),
     Help,
+    /// A task run that changes something (provisioning) waits for y/n; the text names the context and
+    /// each change.
+    ConfirmTasks {
+        kind: super::tasks::RunKind,
+        rerun: bool,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +103,7 @@ pub struct State {
     pub overview: Overview,
     pub scope: Scope,
     /// Selected row per view.
-    pub cursor: [usize; 5],
+    pub cursor: [usize; 6],
     /// The detail pane (Applications, Workloads) is open.
     pub detail: bool,
     pub notice: Option<Notice>,
@@ -107,6 +117,8 @@ pub struct State {
     pub logs: Option<super::logs::LogsPane>,
     /// LogQL for a service's logs; `<ns>` and `<app>` are filled in (config `loki.query_template`).
     pub log_query_template: String,
+    /// The Tasks view: the current (or last) validation or provisioning run.
+    pub tasks: super::tasks::TasksPane,
 }
 
 impl State {
@@ -130,7 +142,7 @@ impl State {
             services,
             overview,
             scope: Scope { namespace, service: None, filter: String::new() },
-            cursor: [0; 5],
+            cursor: [0; 6],
             detail: false,
             notice: None,
             in_flight: Vec::new(),
@@ -140,6 +152,7 @@ impl State {
             quit: false,
             logs: None,
             log_query_template: crate::config::DEFAULT_QUERY_TEMPLATE.to_string(),
+            tasks: super::tasks::TasksPane::default(),
         }
     }
 
@@ -175,6 +188,7 @@ impl State {
             View::Workloads => self.deployments().len(),
             View::Policies => self.results().len(),
             View::Events => self.events().len(),
+            View::Tasks => self.tasks.snapshot.tasks.len(),
         }
     }
 
@@ -270,6 +284,7 @@ impl State {
                     .find(|s| s.events.iter().any(|x| x.name == e.name))
                     .map(|s| s.key.clone())
             }
+            View::Tasks => None,
         }
         .or_else(|| self.scope.service.clone())
     }

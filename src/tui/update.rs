@@ -10,8 +10,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick(now) => {
             state.now = now;
+            if state.tasks.running() {
+                state.tasks.frame += 1;
+            }
             Vec::new()
         }
+        Action::TasksStarted { .. }
+        | Action::TaskSnapshot(_)
+        | Action::TasksConfirm { .. }
+        | Action::TasksFailed(_) => super::tasks_update::on_action(state, action),
         Action::Resize { width, height } => {
             state.width = width;
             state.height = height;
@@ -111,6 +118,7 @@ fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Mode::ConfirmTasks { kind, rerun, .. } => super::tasks_update::on_confirm(state, key, kind, rerun),
         Mode::Help => {
             if matches!(key.code, KeyName::Esc | KeyName::Char('?') | KeyName::Char('q')) {
                 state.mode = Mode::Normal;
@@ -184,6 +192,9 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
     if let Some(effects) = on_logs_command(state, command) {
         return effects;
     }
+    if let Some(effects) = super::tasks_update::on_command(state, command) {
+        return effects;
+    }
     let cursor = state.cursor();
     match command {
         Command::Up => state.set_cursor(cursor.saturating_sub(1)),
@@ -201,6 +212,8 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Workloads => switch(state, View::Workloads),
         Command::Policies => switch(state, View::Policies),
         Command::Events => switch(state, View::Events),
+        // Handled by `tasks_update::on_command`.
+        Command::Tasks | Command::Validate | Command::Provision | Command::CancelTasks => {}
         Command::Details => {
             if state.view == View::Overview {
                 narrow_to_selected(state);
@@ -241,7 +254,7 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
     Vec::new()
 }
 
-fn switch(state: &mut State, view: View) {
+pub(super) fn switch(state: &mut State, view: View) {
     state.view = view;
     state.detail = false;
 }
@@ -252,7 +265,7 @@ fn narrow_to_selected(state: &mut State) {
             state.notice =
                 Some(Notice { text: format!("narrowed to service {key} (c clears)"), error: false });
             state.scope.service = Some(key);
-            state.cursor = [0; 5];
+            state.cursor = [0; 6];
         }
         None => state.notice = Some(Notice { text: "no service selected".into(), error: true }),
     }
@@ -305,7 +318,7 @@ fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
             match state.services.iter().find(|s| s.key.name == arg || s.key.to_string() == arg) {
                 Some(s) => {
                     state.scope.service = Some(s.key.clone());
-                    state.cursor = [0; 5];
+                    state.cursor = [0; 6];
                 }
                 None => state.notice = Some(Notice { text: format!("no service named {arg}"), error: true }),
             }

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness import Sim, start_sim
+import subprocess
+
+import requests
+
+from harness import Sim, free_port, python_script, start_sim, wait_until
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,3 +52,33 @@ def sim_factory(tmp_path_factory: pytest.TempPathFactory):
         if code != 0:
             problems.append(f"sim {running.args} exited with code {code}\n{running.stderr_tail()}")
     assert not problems, "\n\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def moto_server(tmp_path_factory):
+    """`moto_server` (an independent ECR implementation) on a free port; yields its URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [python_script("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        assert proc.poll() is None, f"moto_server exited with {proc.returncode}: {log.read_text()[-2000:]}"
+        return requests.get(f"{url}/moto-api/", timeout=2).status_code < 500
+
+    try:
+        wait_until(ready, timeout=60, interval=0.3, message="moto_server to answer")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

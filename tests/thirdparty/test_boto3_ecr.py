@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import subprocess
 import uuid
 
 import boto3
@@ -14,7 +13,6 @@ import pytest
 import requests
 from botocore.config import Config
 
-from harness import free_port, python_script, wait_until
 
 # The lifecycle policy of the wire-format reference (§7.1).
 LIFECYCLE_POLICY = {
@@ -65,33 +63,9 @@ def sim_ecr(sim):
 
 
 @pytest.fixture(scope="module")
-def moto_ecr(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [python_script("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        assert proc.poll() is None, f"moto_server exited with {proc.returncode}: {log.read_text()[-2000:]}"
-        return requests.get(f"{url}/moto-api/", timeout=2).status_code < 500
-
-    try:
-        wait_until(ready, timeout=60, interval=0.3, message="moto_server to answer")
-        # moto's default account is 123456789012, as the sim's.
-        yield ecr_client(url, "us-east-1"), "123456789012"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def moto_ecr(moto_server):
+    # moto's default account is 123456789012, as the sim's.
+    return ecr_client(moto_server, "us-east-1"), "123456789012"
 
 
 def error_code(exc_info) -> str:

@@ -7,6 +7,7 @@ pub mod events;
 pub mod logs;
 pub mod overview;
 pub mod policies;
+pub mod tasks;
 pub mod workloads;
 
 use ratatui::Frame;
@@ -26,6 +27,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
         View::Workloads => workloads::draw(state, theme, frame, body),
         View::Policies => policies::draw(state, theme, frame, body),
         View::Events => events::draw(state, theme, frame, body),
+        View::Tasks => tasks::draw(state, theme, frame, body),
     }
 }
 
@@ -37,6 +39,7 @@ pub fn cursor_table(state: &State, body: Rect) -> Rect {
         View::Workloads => workloads::table_area(state, body),
         View::Policies => policies::table_area(state, body),
         View::Events => events::table_area(state, body),
+        View::Tasks => tasks::table_area(state, body),
     }
 }
 

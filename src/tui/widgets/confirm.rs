@@ -37,15 +37,7 @@ pub fn draw(mutation: &Mutation, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     lines.push(field("service", mutation.service.to_string()));
     lines.push(Line::raw(""));
-    lines.push(
-        Line::from(vec![
-            Span::styled("y", theme.key),
-            Span::styled(" confirm · ", theme.muted),
-            Span::styled("n", theme.key),
-            Span::styled(" cancel", theme.muted),
-        ])
-        .alignment(Alignment::Center),
-    );
+    lines.push(yes_no(theme));
 
     // The summary wraps; every other line is one row.
     let summary_rows = summary.chars().count().div_ceil(inner).max(1);
@@ -61,4 +53,15 @@ pub fn draw(mutation: &Mutation, theme: &Theme, frame: &mut Frame, area: Rect) {
         .title(Span::styled(title, theme.dialog));
     let paragraph = Paragraph::new(lines).block(block).wrap(Wrap { trim: true });
     frame.render_widget(paragraph, rect);
+}
+
+/// The `y confirm · n cancel` line every confirmation ends with.
+pub fn yes_no(theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("y", theme.key),
+        Span::styled(" confirm · ", theme.muted),
+        Span::styled("n", theme.key),
+        Span::styled(" cancel", theme.muted),
+    ])
+    .alignment(Alignment::Center)
 }

@@ -47,7 +47,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(Span::styled(CARET, theme.key));
             spans.push(Span::styled("   enter run · esc cancel", theme.muted));
         }
-        Mode::Confirm(_) => {
+        Mode::Confirm(_) | Mode::ConfirmTasks { .. } => {
             spans.push(Span::styled("y", theme.key));
             spans.push(Span::styled(" confirm · ", theme.muted));
             spans.push(Span::styled("n", theme.key));
@@ -102,6 +102,14 @@ fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
         wanted.push((short_key(km, Command::Restart), "restart"));
         wanted.push((short_key(km, Command::Sync), "sync"));
         wanted.push((short_key(km, Command::Refresh), "refresh"));
+    }
+    if state.view == View::Tasks {
+        wanted.insert(0, (short_key(km, Command::Validate), "validate"));
+        if !state.readonly {
+            wanted.insert(1, (short_key(km, Command::Provision), "provision"));
+        }
+        wanted.insert(2.min(wanted.len()), (short_key(km, Command::CancelTasks), "cancel"));
+        wanted.insert(3.min(wanted.len()), (short_key(km, Command::Refresh), "re-run failed"));
     }
     wanted.push((short_key(km, Command::Help), "help"));
     wanted.push((short_key(km, Command::Quit), "quit"));

@@ -18,11 +18,12 @@ pub fn command_of(view: View) -> Command {
         View::Workloads => Command::Workloads,
         View::Policies => Command::Policies,
         View::Events => Command::Events,
+        View::Tasks => Command::Tasks,
     }
 }
 
 /// `counts` holds each view's row count, in `View::ALL` order.
-pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, counts: &[usize; 5]) {
+pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, counts: &[usize; 6]) {
     if area.is_empty() {
         return;
     }
@@ -36,6 +37,12 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, counts:
         };
         let style = if view == state.view { theme.tab_active } else { theme.tab };
         spans.push(Span::styled(label, style));
+        // A run goes on while the user looks elsewhere: the tab says so.
+        if view == View::Tasks
+            && let Some(running) = state.tasks.indicator()
+        {
+            spans.push(Span::styled(format!("{running} "), theme.info));
+        }
         spans.push(Span::raw(" "));
     }
     let line = Line::from(spans);
