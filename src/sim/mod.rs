@@ -9,7 +9,6 @@ pub mod controllers;
 pub mod ecr;
 pub mod endpoints;
 pub mod faults;
-pub mod kyverno_pattern;
 pub mod logql;
 pub mod logs;
 pub mod manifests;
