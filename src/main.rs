@@ -4,7 +4,7 @@ use color_eyre::eyre::Result;
 use platdeck::cli::{Cli, Command};
 use platdeck::commands::console::{Flags, console};
 use platdeck::commands::target::Target;
-use platdeck::commands::{redeploy, sim, status};
+use platdeck::commands::{redeploy, scaffold, sim, status};
 use platdeck::{config, logging};
 
 fn main() -> Result<()> {
@@ -42,6 +42,11 @@ fn main() -> Result<()> {
                 let request =
                     redeploy::Request { service: &service, strategy, yes, readonly: cli.readonly, namespace };
                 redeploy::run(&config, target, request).await
+            }
+            Some(Command::Scaffold(args)) => {
+                let flags =
+                    scaffold::Flags { namespace, readonly: cli.readonly, context: cli.context.as_deref() };
+                scaffold::run(&config, args, flags).await
             }
             Some(Command::Completions { .. }) => Ok(()),
         }

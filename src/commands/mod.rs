@@ -3,6 +3,7 @@
 pub mod console;
 pub mod headless;
 pub mod redeploy;
+pub mod scaffold;
 pub mod sim;
 pub mod status;
 pub mod target;

@@ -1,12 +1,11 @@
 //! `platdeck redeploy SERVICE --strategy restart|sync|refresh [--yes]`: the TUI's redeploy, headless,
 //! through the same guard, confirmation and audit log, then following its progress.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, bail, eyre};
 
-use super::headless::{Live, print_clean};
+use super::headless::{Live, confirm, print_clean};
 use super::target::Target;
 use crate::actions::audit::{AuditEntry, AuditLog};
 use crate::actions::guard::ReadOnly;
@@ -68,26 +67,13 @@ async fn act(config: &Config, live: &Live, request: &Request<'_>) -> Result<()> 
         bail!(blocked);
     }
     print_clean(&format!("{mutation}"));
-    if !request.yes && !confirm()? {
+    if !request.yes && !confirm("redeploy")? {
         let _ = audit.append(&AuditEntry::new(&mutation, "cancelled"));
         bail!("not confirmed; nothing was sent");
     }
     let done = redeploy::execute(&live.connection.client, &readonly, &audit, &mutation).await?;
     print_clean(&done);
     follow(live, &service.key, request.strategy).await
-}
-
-/// Asks on the terminal; without one, `--yes` is required.
-fn confirm() -> Result<bool> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!("no terminal to confirm on: pass --yes to redeploy without a prompt");
-    }
-    print!("Proceed? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
 /// Prints progress until the restart rolled out or the sync finished.

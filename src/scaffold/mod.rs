@@ -212,7 +212,7 @@ pub fn file_url(path: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn platform() -> Platform {
