@@ -46,6 +46,8 @@ pub struct ConsoleOptions {
     /// Where logs come from; None when Loki is not configured.
     pub loki: Option<LokiClientConfig>,
     pub log_query_template: String,
+    /// What the scaffold form scaffolds with.
+    pub scaffold: super::scaffold_runner::ScaffoldSettings,
 }
 
 /// How many of the newest lines the log view receives per update (the source keeps the whole ring).
@@ -203,6 +205,25 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                             .await
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Action::MutationDone { mutation, result }).await;
+                    });
+                }
+                Effect::PlanScaffold(input) => {
+                    let (settings, context, tx) =
+                        (options.scaffold.clone(), state.context.clone(), done_tx.clone());
+                    tracker.spawn(async move {
+                        let _ =
+                            tx.send(super::scaffold_runner::preview(settings, input, context).await).await;
+                    });
+                }
+                Effect::Scaffold(input) => {
+                    let settings = options.scaffold.clone();
+                    let client = session.connection.client.clone();
+                    let (readonly, audit) = (options.readonly.clone(), options.audit.clone());
+                    let (context, tx) = (state.context.clone(), done_tx.clone());
+                    tracker.spawn(async move {
+                        let done =
+                            super::scaffold_runner::run(settings, client, readonly, audit, context, input);
+                        let _ = tx.send(done.await).await;
                     });
                 }
                 Effect::CloseLogs => {

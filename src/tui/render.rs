@@ -56,6 +56,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Mode::Help => help::draw(&state.keymap, theme, frame, areas.body),
         Mode::Normal | Mode::Filter => {}
     }
+    if let Some(form) = &state.scaffold {
+        views::scaffold::draw(state, form, theme, frame, areas.body);
+    }
     footer::draw(state, theme, frame, areas.footer);
 }
 

@@ -107,6 +107,10 @@ pub struct State {
     pub logs: Option<super::logs::LogsPane>,
     /// LogQL for a service's logs; `<ns>` and `<app>` are filled in (config `loki.query_template`).
     pub log_query_template: String,
+    /// The scaffold form, when open (it floats over the current view).
+    pub scaffold: Option<super::scaffold_form::ScaffoldForm>,
+    /// Templates the scaffold form cycles through.
+    pub scaffold_templates: Vec<String>,
 }
 
 impl State {
@@ -140,6 +144,8 @@ impl State {
             quit: false,
             logs: None,
             log_query_template: crate::config::DEFAULT_QUERY_TEMPLATE.to_string(),
+            scaffold: None,
+            scaffold_templates: crate::assets::template_names().into_iter().map(str::to_string).collect(),
         }
     }
 

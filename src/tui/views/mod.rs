@@ -7,6 +7,7 @@ pub mod events;
 pub mod logs;
 pub mod overview;
 pub mod policies;
+pub mod scaffold;
 pub mod workloads;
 
 use ratatui::Frame;

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,7 +77,14 @@ func logRequests(log *slog.Logger, mux *http.ServeMux) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		mux.ServeHTTP(rec, r)
 		elapsed := time.Since(start)
+		// The matched pattern ("GET /health") without its method keeps the label set small.
 		_, route := mux.Handler(r)
+		if _, path, found := strings.Cut(route, " "); found {
+			route = path
+		}
+		if route == "" {
+			route = "unmatched"
+		}
 		status := strconv.Itoa(rec.status)
 		requests.WithLabelValues(r.Method, route, status).Inc()
 		duration.WithLabelValues(r.Method, route, status).Observe(elapsed.Seconds())
