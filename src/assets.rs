@@ -38,3 +38,20 @@ pub fn task_suite(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// The built-in service templates (`assets/templates/<name>/`: `template.yaml` and its skeleton).
+pub static TEMPLATES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/assets/templates");
+
+/// A built-in template's directory by name.
+pub fn template(name: &str) -> Option<&'static include_dir::Dir<'static>> {
+    TEMPLATES.get_dir(name)
+}
+
+/// The built-in templates' names, sorted.
+pub fn template_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> =
+        TEMPLATES.dirs().filter_map(|d| d.path().file_name().and_then(|n| n.to_str())).collect();
+    names.sort_unstable();
+    names
+}

@@ -90,11 +90,52 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         suite: Option<PathBuf>,
     },
+    /// Scaffold a new service on the golden path: render a template into a new git repository and, with a
+    /// GitOps repository, commit its deployment and Argo CD Application there.
+    Scaffold(ScaffoldArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// `platdeck scaffold NAME --template T …` (the namespace is the global `--namespace`).
+#[derive(Debug, Clone, Args)]
+pub struct ScaffoldArgs {
+    /// The new service's name (a DNS-1123 label). `scaffold templates` lists the templates.
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// A built-in template (see --list) or a template directory holding a template.yaml.
+    #[arg(long, short = 't', value_name = "NAME|DIR")]
+    pub template: Option<String>,
+    /// The owning team (default: the template's).
+    #[arg(long, value_name = "O")]
+    pub owner: Option<String>,
+    /// What the service does (default: the template's).
+    #[arg(long, value_name = "D")]
+    pub description: Option<String>,
+    /// The port the service listens on (default: the template's, 3000).
+    #[arg(long, value_name = "P")]
+    pub port: Option<String>,
+    /// Parent directory of the new service's repository (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A local GitOps repository to commit the deployment, service and Application to (default: the
+    /// config's gitops.repo when it is a local directory; in --demo, the demo's own repository).
+    #[arg(long, value_name = "DIR")]
+    pub gitops: Option<PathBuf>,
+    /// Also create the Argo CD Application in the cluster (implied by --demo).
+    #[arg(long)]
+    pub apply: bool,
+    /// List the available templates.
+    #[arg(long)]
+    pub list: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub demo: DemoArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -258,5 +299,33 @@ mod tests {
         };
         assert_eq!((service.as_str(), strategy, yes), ("payments-api", Strategy::Sync, true));
         assert!(Cli::try_parse_from(["platdeck"]).unwrap().command.is_none());
+    }
+
+    #[test]
+    fn scaffold_parses() {
+        let cli = Cli::try_parse_from([
+            "platdeck",
+            "scaffold",
+            "orders",
+            "--template",
+            "go-http",
+            "-n",
+            "shop",
+            "--port",
+            "8080",
+            "--out",
+            "/tmp/x",
+            "--gitops",
+            "/tmp/g",
+            "--demo",
+            "--yes",
+        ])
+        .unwrap();
+        let Some(Command::Scaffold(args)) = cli.command else { panic!("not scaffold") };
+        assert_eq!((args.name.as_deref(), args.template.as_deref()), (Some("orders"), Some("go-http")));
+        assert_eq!(cli.namespace.as_deref(), Some("shop"));
+        assert!(args.demo.demo && args.yes && !args.list);
+        assert!(Cli::try_parse_from(["platdeck", "scaffold", "--list"]).is_ok());
+        assert!(Cli::try_parse_from(["platdeck", "scaffold"]).is_err(), "a name or --list is needed");
     }
 }

@@ -4,7 +4,7 @@ use color_eyre::eyre::Result;
 use platdeck::cli::{Cli, Command};
 use platdeck::commands::console::{Flags, console};
 use platdeck::commands::target::Target;
-use platdeck::commands::{provision, redeploy, sim, status, validate};
+use platdeck::commands::{provision, redeploy, scaffold, sim, status, validate};
 use platdeck::{config, logging};
 
 fn main() -> Result<()> {
@@ -55,6 +55,11 @@ fn main() -> Result<()> {
                     Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
                 let request = provision::Request { dry_run, yes, suite, readonly: cli.readonly };
                 provision::run_provision(&config, target, request).await
+            }
+            Some(Command::Scaffold(args)) => {
+                let flags =
+                    scaffold::Flags { namespace, readonly: cli.readonly, context: cli.context.as_deref() };
+                scaffold::run(&config, args, flags).await
             }
             Some(Command::Completions { .. }) => Ok(()),
         }

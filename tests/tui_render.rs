@@ -641,3 +641,76 @@ fn tasks_view_survives_tiny_terminals() {
         draw_sized(&state, &Theme::new(false), w, h);
     }
 }
+
+// ------------------------------------------------------------------------------------ scaffold form
+
+fn scaffold_preview() -> platdeck::tui::scaffold_form::Preview {
+    use platdeck::actions::scaffold::ScaffoldMutation;
+    platdeck::tui::scaffold_form::Preview {
+        dir: "./orders-web".into(),
+        files: ["Dockerfile", "app/main.py", "catalog-info.yaml", "k8s/deployment.yaml", "k8s/service.yaml"]
+            .map(String::from)
+            .to_vec(),
+        gitops: Some((
+            "/srv/gitops".into(),
+            [
+                "apps/orders-web/deployment.yaml",
+                "apps/orders-web/service.yaml",
+                "applications/orders-web.yaml",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )),
+        mutation: ScaffoldMutation {
+            context: "kind-platdeck".into(),
+            name: "orders-web".into(),
+            namespace: "platform-services".into(),
+            gitops: Some(("/srv/gitops".into(), "main".into())),
+            application: Some(("argocd".into(), "orders-web".into())),
+        },
+    }
+}
+
+#[test]
+fn scaffold_form_validates_as_you_type() {
+    use platdeck::tui::scaffold_form::ScaffoldForm;
+    let mut state = incident();
+    let mut form = ScaffoldForm::new(state.scaffold_templates.clone(), None);
+    form.name = "payments-api".into();
+    form.port = "70000".into();
+    state.scaffold = Some(form);
+    let shown = screen(&state);
+    assert!(shown.contains("a service named payments-api already exists"), "{shown}");
+    assert!(shown.contains("port 70000 is outside 1-65535"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn scaffold_preview_lists_every_file() {
+    use platdeck::tui::scaffold_form::{ScaffoldForm, Stage};
+    let mut state = incident();
+    let mut form = ScaffoldForm::new(state.scaffold_templates.clone(), None);
+    form.name = "orders-web".into();
+    form.stage = Stage::Preview(scaffold_preview());
+    state.scaffold = Some(form);
+    let shown = screen(&state);
+    assert!(shown.contains("applications/orders-web.yaml") && shown.contains("app/main.py"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn scaffold_confirmation_names_context_and_namespace() {
+    use platdeck::tui::scaffold_form::{ScaffoldForm, Stage};
+    let mut state = incident();
+    let mut form = ScaffoldForm::new(state.scaffold_templates.clone(), None);
+    form.stage = Stage::Confirm(scaffold_preview());
+    state.scaffold = Some(form);
+    let shown = screen(&state);
+    assert!(shown.contains("context      kind-platdeck") && shown.contains("namespace    platform-services"));
+    assert!(shown.contains("y scaffold · n back"), "{shown}");
+    insta::assert_snapshot!(shown);
+    // Tiny terminals never panic with the form open.
+    for (w, h) in [(0, 0), (1, 1), (20, 5), (40, 10)] {
+        draw_sized(&state, &Theme::new(false), w, h);
+    }
+}

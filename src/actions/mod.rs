@@ -5,5 +5,6 @@ pub mod audit;
 pub mod guard;
 pub mod mutation;
 pub mod redeploy;
+pub mod scaffold;
 
 pub use mutation::{Mutation, Strategy};

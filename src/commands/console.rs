@@ -1,14 +1,18 @@
 //! The dashboard: `platdeck` (a real cluster) and `platdeck demo` (the embedded simulated platform).
 
+use std::path::PathBuf;
+
 use color_eyre::eyre::Result;
 
 use super::target::Target;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
 use crate::config::{Config, LokiAuth};
+use crate::scaffold::Platform;
 use crate::sources::loki::LokiClientConfig;
 use crate::tui::app::{ConsoleOptions, run};
 use crate::tui::keymap::Keymap;
+use crate::tui::scaffold_runner::ScaffoldSettings;
 use crate::tui::theme::Theme;
 
 pub struct Flags<'a> {
@@ -32,6 +36,14 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         loki: loki_client(config, target.loki_url.as_deref())?,
         log_query_template: config.loki.query_template.clone(),
         tasks_config: target.effective_config(config),
+        scaffold: ScaffoldSettings {
+            platform: Platform::from_config(
+                config,
+                target.ecr.as_ref().map(|(a, r)| (a.as_str(), r.as_str())),
+            ),
+            gitops: target.gitops_dir(config),
+            out: PathBuf::from("."),
+        },
     };
     let result = run(options).await;
     target.close().await;

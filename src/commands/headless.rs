@@ -1,9 +1,10 @@
 //! What the headless commands share: connect, start the watchers, wait for the first full sync.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, bail};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -57,13 +58,11 @@ pub fn print_clean(text: &str) {
     }
 }
 
-/// Asks "Proceed? [y/N]" on the terminal; without one, fails with `no_terminal` (which names the
-/// flag that skips the prompt).
-pub fn confirm(no_terminal: &str) -> Result<bool> {
-    use std::io::{BufRead, IsTerminal, Write};
+/// Asks on the terminal; without one, `--yes` is required (`verb` says what it would do without a prompt).
+pub fn confirm(verb: &str) -> Result<bool> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        color_eyre::eyre::bail!("no terminal to confirm on: {no_terminal}");
+        bail!("no terminal to confirm on: pass --yes to {verb} without a prompt");
     }
     print!("Proceed? [y/N] ");
     std::io::stdout().flush()?;

@@ -4,6 +4,7 @@ pub mod console;
 pub mod headless;
 pub mod provision;
 pub mod redeploy;
+pub mod scaffold;
 pub mod sim;
 pub mod status;
 pub mod target;

@@ -44,7 +44,7 @@ async fn provision(config: &Config, target: &Target, request: &Request) -> Resul
         bail!("read-only: provisioning on context {} was not started ({why})", env.context);
     }
     emit(&suite.confirmation(&env.context), None)?;
-    if !request.yes && !confirm("pass --yes to provision without a prompt")? {
+    if !request.yes && !confirm("provision")? {
         env.record("provision", "", &format!("suite/{}", suite.name), "cancelled");
         bail!("not confirmed; nothing was changed");
     }

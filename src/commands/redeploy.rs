@@ -67,7 +67,7 @@ async fn act(config: &Config, live: &Live, request: &Request<'_>) -> Result<()> 
         bail!(blocked);
     }
     print_clean(&format!("{mutation}"));
-    if !request.yes && !confirm("pass --yes to redeploy without a prompt")? {
+    if !request.yes && !confirm("redeploy")? {
         let _ = audit.append(&AuditEntry::new(&mutation, "cancelled"));
         bail!("not confirmed; nothing was sent");
     }

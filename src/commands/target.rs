@@ -15,6 +15,11 @@ pub struct Target {
     pub context: Option<String>,
     /// Loki's URL when the target brings its own (the sim); else the config's `loki.url`.
     pub loki_url: Option<String>,
+    /// A GitOps repository the target brings (demo: a `git init` one in its temporary directory), used
+    /// when the config's `gitops.repo` is unset.
+    pub gitops_repo: Option<PathBuf>,
+    /// The ECR account and region the target brings (the sim's), over the config's.
+    pub ecr: Option<(String, String)>,
     /// The in-process sim, kept alive as long as the target is.
     sim: Option<(SimServer, PathBuf)>,
 }
@@ -26,6 +31,8 @@ impl Target {
             kubeconfig: config.cluster.kubeconfig.clone(),
             context: cli_context.map(str::to_string).or_else(|| config.cluster.context.clone()),
             loki_url: None,
+            gitops_repo: None,
+            ecr: None,
             sim: None,
         }
     }
@@ -40,7 +47,9 @@ impl Target {
             .wrap_err_with(|| format!("cannot write {}", kubeconfig.display()))?;
         let context = Some(sim.endpoints.kube_context.clone());
         let loki_url = Some(sim.endpoints.loki.clone());
-        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, sim: Some((sim, dir)) })
+        let gitops_repo = demo_gitops_repository(&dir);
+        let ecr = Some((sim.endpoints.ecr_account_id.clone(), sim.endpoints.ecr_region.clone()));
+        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, gitops_repo, ecr, sim: Some((sim, dir)) })
     }
 
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {
@@ -67,11 +76,31 @@ impl Target {
         merged
     }
 
+    /// The GitOps repository scaffolds commit to: the config's `gitops.repo` when it is a local
+    /// directory, else the one the target brings.
+    pub fn gitops_dir(&self, config: &Config) -> Option<PathBuf> {
+        let configured = config.gitops.repo.as_deref().map(PathBuf::from).filter(|p| p.is_dir());
+        configured.or_else(|| if config.gitops.repo.is_none() { self.gitops_repo.clone() } else { None })
+    }
+
     /// Stops the in-process sim (if any) and removes its kubeconfig.
     pub async fn close(self) {
         if let Some((sim, dir)) = self.sim {
             let _ = tokio::time::timeout(super::SHUTDOWN_GRACE, sim.shutdown()).await;
             let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The demo's GitOps repository: a fresh `git init` repository on `main` in the demo's directory. Without
+/// git the demo still runs; scaffolding then writes no GitOps commit.
+fn demo_gitops_repository(dir: &std::path::Path) -> Option<PathBuf> {
+    let repo = dir.join("gitops");
+    match crate::scaffold::gitops::init_repository(&repo, "main") {
+        Ok(()) => Some(repo),
+        Err(err) => {
+            tracing::warn!(%err, "no GitOps repository for the demo");
+            None
         }
     }
 }

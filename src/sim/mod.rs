@@ -10,7 +10,6 @@ pub mod ecr;
 pub mod endpoints;
 pub mod faults;
 pub mod git_repo;
-pub mod kyverno_pattern;
 pub mod logql;
 pub mod logs;
 pub mod manifests;

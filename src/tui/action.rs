@@ -59,6 +59,10 @@ pub enum Action {
         mutation: Mutation,
         result: Result<String, String>,
     },
+    /// The scaffold form's inputs were rendered and checked: the preview, or why not.
+    ScaffoldPlanned(Result<super::scaffold_form::Preview, String>),
+    /// A confirmed scaffold finished.
+    ScaffoldDone(Result<String, String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,4 +88,8 @@ pub enum Effect {
         rerun: bool,
     },
     CancelTasks,
+    /// Render and check a scaffold (nothing written) for the form's preview.
+    PlanScaffold(super::scaffold_form::ScaffoldInput),
+    /// Scaffold for real (guarded and audited by the executor).
+    Scaffold(super::scaffold_form::ScaffoldInput),
 }

@@ -48,6 +48,8 @@ pub struct ConsoleOptions {
     pub log_query_template: String,
     /// The config task suites are rendered from (with `demo`, pointed at the sim's endpoints).
     pub tasks_config: crate::config::Config,
+    /// What the scaffold form scaffolds with.
+    pub scaffold: super::scaffold_runner::ScaffoldSettings,
 }
 
 /// How many of the newest lines the log view receives per update (the source keeps the whole ring).
@@ -230,6 +232,25 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                     tasks_due = true;
                 }
                 Effect::CancelTasks => runner.cancel(),
+                Effect::PlanScaffold(input) => {
+                    let (settings, context, tx) =
+                        (options.scaffold.clone(), state.context.clone(), done_tx.clone());
+                    tracker.spawn(async move {
+                        let _ =
+                            tx.send(super::scaffold_runner::preview(settings, input, context).await).await;
+                    });
+                }
+                Effect::Scaffold(input) => {
+                    let settings = options.scaffold.clone();
+                    let client = session.connection.client.clone();
+                    let (readonly, audit) = (options.readonly.clone(), options.audit.clone());
+                    let (context, tx) = (state.context.clone(), done_tx.clone());
+                    tracker.spawn(async move {
+                        let done =
+                            super::scaffold_runner::run(settings, client, readonly, audit, context, input);
+                        let _ = tx.send(done.await).await;
+                    });
+                }
                 Effect::CloseLogs => {
                     if let Some(source) = logs.take() {
                         source.follow.stop().await;

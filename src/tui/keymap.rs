@@ -37,6 +37,7 @@ pub enum Command {
     Refresh,
     Logs,
     Quit,
+    Scaffold,
 }
 
 /// (config name, command, what help says), in the order help lists them.
@@ -70,6 +71,7 @@ pub const COMMANDS: &[(&str, Command, &str)] = &[
     ("refresh", Command::Refresh, "Argo CD refresh the service's app (confirm)"),
     ("logs", Command::Logs, "Loki logs of the selected service, live"),
     ("quit", Command::Quit, "quit"),
+    ("scaffold", Command::Scaffold, "scaffold a new service (golden path)"),
 ];
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.yaml");

@@ -8,6 +8,8 @@ pub mod keymap;
 pub mod logs;
 pub mod render;
 pub mod sanitize;
+pub mod scaffold_form;
+pub mod scaffold_runner;
 pub mod state;
 pub mod task_runner;
 pub mod tasks;

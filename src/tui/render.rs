@@ -57,6 +57,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Mode::ConfirmTasks { text, .. } => views::tasks::draw_confirm(text, theme, frame, areas.body),
         Mode::Normal | Mode::Filter => {}
     }
+    if let Some(form) = &state.scaffold {
+        views::scaffold::draw(state, form, theme, frame, areas.body);
+    }
     footer::draw(state, theme, frame, areas.footer);
 }
 

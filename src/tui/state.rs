@@ -119,6 +119,10 @@ pub struct State {
     pub log_query_template: String,
     /// The Tasks view: the current (or last) validation or provisioning run.
     pub tasks: super::tasks::TasksPane,
+    /// The scaffold form, when open (it floats over the current view).
+    pub scaffold: Option<super::scaffold_form::ScaffoldForm>,
+    /// Templates the scaffold form cycles through.
+    pub scaffold_templates: Vec<String>,
 }
 
 impl State {
@@ -153,6 +157,8 @@ impl State {
             logs: None,
             log_query_template: crate::config::DEFAULT_QUERY_TEMPLATE.to_string(),
             tasks: super::tasks::TasksPane::default(),
+            scaffold: None,
+            scaffold_templates: crate::assets::template_names().into_iter().map(str::to_string).collect(),
         }
     }
 

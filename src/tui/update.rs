@@ -51,6 +51,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Action::ScaffoldPlanned(result) => {
+            if let Some(form) = state.scaffold.as_mut() {
+                form.planned(result);
+            }
+            Vec::new()
+        }
+        Action::ScaffoldDone(result) => {
+            state.notice = Some(match result {
+                Ok(text) => Notice { text, error: false },
+                Err(err) => Notice { text: format!("scaffold failed: {err}"), error: true },
+            });
+            Vec::new()
+        }
         Action::Mouse { kind, row, .. } => {
             on_mouse(state, kind, row);
             Vec::new()
@@ -77,6 +90,9 @@ fn on_mouse(state: &mut State, kind: MouseKind, row: u16) {
 }
 
 fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
+    if state.scaffold.is_some() {
+        return super::scaffold_form::on_key(state, key);
+    }
     match state.mode.clone() {
         Mode::Filter => {
             edit_line(&mut state.scope.filter, key, |s| {
@@ -250,6 +266,7 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             state.quit = true;
             return vec![Effect::Quit];
         }
+        Command::Scaffold => super::scaffold_form::open(state),
     }
     Vec::new()
 }

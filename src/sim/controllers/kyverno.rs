@@ -33,9 +33,9 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
 
+use crate::kyverno::pattern::{MismatchKind, match_pattern, wildcard_match};
 use crate::sim::clock::now_rfc3339;
 use crate::sim::controllers::events::{self, EventKind};
-use crate::sim::kyverno_pattern::{MismatchKind, match_pattern, wildcard_match};
 use crate::sim::resources::{
     CLUSTER_POLICIES, CLUSTER_POLICY_REPORTS, DEPLOYMENTS, NAMESPACES, PODS, POLICY_REPORTS, ResourceKind,
 };

@@ -8,6 +8,7 @@ pub mod logs;
 pub mod overview;
 pub mod policies;
 pub mod tasks;
+pub mod scaffold;
 pub mod workloads;
 
 use ratatui::Frame;
