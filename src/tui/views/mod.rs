@@ -7,8 +7,8 @@ pub mod events;
 pub mod logs;
 pub mod overview;
 pub mod policies;
-pub mod tasks;
 pub mod scaffold;
+pub mod tasks;
 pub mod workloads;
 
 use ratatui::Frame;
