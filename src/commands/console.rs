@@ -6,6 +6,7 @@ use super::target::Target;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
 use crate::config::{Config, LokiAuth};
+use crate::platform::explore::ExploreTarget;
 use crate::sources::loki::LokiClientConfig;
 use crate::tui::app::{ConsoleOptions, run};
 use crate::tui::keymap::Keymap;
@@ -31,6 +32,15 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         theme: Theme::configured(&config.theme, env_no_color),
         loki: loki_client(config, target.loki_url.as_deref())?,
         log_query_template: config.loki.query_template.clone(),
+        explore: Some(match &target.grafana {
+            Some((grafana_url, datasource)) => {
+                ExploreTarget { grafana_url: grafana_url.clone(), datasource: datasource.clone() }
+            }
+            None => ExploreTarget {
+                grafana_url: config.grafana_url(),
+                datasource: config.grafana_loki_datasource(),
+            },
+        }),
     };
     let result = run(options).await;
     target.close().await;

@@ -15,6 +15,8 @@ pub struct Target {
     pub context: Option<String>,
     /// Loki's URL when the target brings its own (the sim); else the config's `loki.url`.
     pub loki_url: Option<String>,
+    /// Grafana's URL and its Loki datasource uid when the target brings its own (the sim).
+    pub grafana: Option<(String, String)>,
     /// The in-process sim, kept alive as long as the target is.
     sim: Option<(SimServer, PathBuf)>,
 }
@@ -26,6 +28,7 @@ impl Target {
             kubeconfig: config.cluster.kubeconfig.clone(),
             context: cli_context.map(str::to_string).or_else(|| config.cluster.context.clone()),
             loki_url: None,
+            grafana: None,
             sim: None,
         }
     }
@@ -40,7 +43,9 @@ impl Target {
             .wrap_err_with(|| format!("cannot write {}", kubeconfig.display()))?;
         let context = Some(sim.endpoints.kube_context.clone());
         let loki_url = Some(sim.endpoints.loki.clone());
-        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, sim: Some((sim, dir)) })
+        let grafana =
+            Some((sim.endpoints.grafana.clone(), crate::sim::server::grafana::LOKI_UID.to_string()));
+        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, grafana, sim: Some((sim, dir)) })
     }
 
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {

@@ -6,3 +6,4 @@ pub mod kube;
 pub mod kube_client;
 pub mod log_buffer;
 pub mod loki;
+pub mod pod_logs;

@@ -107,6 +107,8 @@ pub struct State {
     pub logs: Option<super::logs::LogsPane>,
     /// LogQL for a service's logs; `<ns>` and `<app>` are filled in (config `loki.query_template`).
     pub log_query_template: String,
+    /// Grafana Explore and its Loki datasource, for the log view's link; None when unknown.
+    pub explore: Option<crate::platform::explore::ExploreTarget>,
 }
 
 impl State {
@@ -140,6 +142,7 @@ impl State {
             quit: false,
             logs: None,
             log_query_template: crate::config::DEFAULT_QUERY_TEMPLATE.to_string(),
+            explore: None,
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use platdeck::platform::logwindow::LogWindow;
 use platdeck::sources::log_buffer::LogBuffer;
 use platdeck::sources::loki::{Follow, LokiClientConfig};
 use serde_json::json;
@@ -36,10 +37,15 @@ async fn follow_delivers_every_line_once_in_order_across_forced_ws_drops() {
     let buffer = Arc::new(LogBuffer::default());
     let token = CancellationToken::new();
     let config = LokiClientConfig { url: loki.clone(), ..LokiClientConfig::default() };
-    let follow =
-        Follow::start(config, r#"{job="tailtest"}"#.to_string(), 5000, buffer.clone(), token.clone())
-            .await
-            .unwrap();
+    let follow = Follow::start(
+        config,
+        r#"{job="tailtest"}"#.to_string(),
+        LogWindow::LastLines,
+        buffer.clone(),
+        token.clone(),
+    )
+    .await
+    .unwrap();
 
     // Push until at least 1000 lines are in and the sim has dropped the tail at least 100 times.
     let mut pushed = 0;
