@@ -8,5 +8,6 @@ mod console_sources;
 mod harness;
 mod kube_watcher;
 mod loki_tail;
+mod pod_logs_fallback;
 mod readonly;
 mod watch_protocol;
