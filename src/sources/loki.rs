@@ -136,6 +136,31 @@ pub enum TailState {
 }
 
 impl LokiError {
+    /// The error in a few words for a status line: the root cause, without the request's URL and query.
+    pub fn brief(&self) -> String {
+        match self {
+            LokiError::Http(e) => {
+                let mut cause: &dyn std::error::Error = e;
+                while let Some(next) = cause.source() {
+                    cause = next;
+                }
+                let what = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "cannot connect"
+                } else {
+                    "request failed"
+                };
+                if std::ptr::addr_eq(cause, e as &dyn std::error::Error) {
+                    what.to_string()
+                } else {
+                    format!("{what}: {cause}")
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Whether the error says Loki cannot be reached, as opposed to Loki refusing the request.
     pub fn is_unreachable(&self) -> bool {
         match self {
@@ -391,9 +416,9 @@ impl Follower {
             Ok(start) => start,
             Err(e) => {
                 let _ = self.state.send(if e.is_unreachable() {
-                    TailState::Unreachable(e.to_string())
+                    TailState::Unreachable(e.brief())
                 } else {
-                    TailState::Rejected(e.to_string())
+                    TailState::Rejected(e.brief())
                 });
                 self.buffer.notify();
                 return;
@@ -407,7 +432,7 @@ impl Follower {
             let start = self.delivered.max_ts().unwrap_or(backfill_start);
             let error = match self.tail_once(start).await {
                 Ok(()) => return,
-                Err(e) => e.to_string(),
+                Err(e) => e.brief(),
             };
             if self.token.is_cancelled() {
                 return;
@@ -541,6 +566,15 @@ mod tests {
             LokiClientConfig { url: "https://logs.example.com".into(), ..LokiClientConfig::default() };
         let http = config.endpoint("/loki/api/v1/query_range", &[], false).unwrap();
         assert_eq!(http.scheme(), "https");
+    }
+
+    #[tokio::test]
+    async fn briefs_leave_out_the_url() {
+        let config = LokiClientConfig { url: "http://127.0.0.1:9".into(), ..LokiClientConfig::default() };
+        let err = check_query(&config, "{secret_query=\"x\"}").await.unwrap_err();
+        let brief = err.brief();
+        assert!(brief.starts_with("cannot connect"), "{brief}");
+        assert!(!brief.contains("127.0.0.1:9/") && !brief.contains("secret_query"), "{brief}");
     }
 
     #[test]

@@ -202,7 +202,7 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                         // Only Loki's refusal counts: an unreachable Loki falls back to pod logs anyway.
                         let error = match loki {
                             Some(config) => match check_query(&config, &query).await {
-                                Err(e) if !e.is_unreachable() => Some(e.to_string()),
+                                Err(e) if !e.is_unreachable() => Some(e.brief()),
                                 _ => None,
                             },
                             None => None,

@@ -68,7 +68,7 @@ impl LogSource {
                 .await
                 {
                     Ok(follow) => Running::Loki(follow),
-                    Err(err) => pods(&client, &request, &buffer, &token, err.to_string()),
+                    Err(err) => pods(&client, &request, &buffer, &token, err.brief()),
                 }
             }
         };
