@@ -304,13 +304,26 @@ impl ContainerStream {
         let reader = self.api.log_stream(&self.pod, &self.params()).await?;
         let mut reader = Box::pin(reader);
         let mut raw = Vec::new();
+        let mut first = true;
         loop {
             raw.clear();
             let read = reader.read_until(b'\n', &mut raw).await.map_err(kube::Error::ReadEvents)?;
             if read == 0 {
                 return Ok(());
             }
-            *backoff = BACKOFF_START;
+            if first {
+                // The stream works again: an error it reported before is no longer news.
+                first = false;
+                *backoff = BACKOFF_START;
+                let mine = format!("{}/{}: ", self.pod, self.container);
+                self.state.send_if_modified(|s| {
+                    let stale = s.error.as_ref().is_some_and(|e| e.starts_with(&mine));
+                    if stale {
+                        s.error = None;
+                    }
+                    stale
+                });
+            }
             raw.truncate(MAX_LINE_BYTES);
             // Invalid UTF-8 from a container is replaced, not a reason to drop the stream.
             let text = String::from_utf8_lossy(&raw);

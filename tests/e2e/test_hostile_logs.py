@@ -113,7 +113,10 @@ def test_hostile_lines_never_reach_the_terminal(tmux, tmp_path):
         assert not stray, f"sequences beyond SGR colour on screen: {stray!r}"
         assert "\x07" not in raw and "\u009b" not in raw and "\u009d" not in raw
 
-        tmux.keys("Escape", "q")
+        # Esc closes the log view; q waits for that, since Esc and q sent together read as Alt-q.
+        tmux.keys("Escape")
+        tmux.wait_for(lambda s: f"logs {NAMESPACE}/{SERVICE}" not in s, what="the log view to close")
+        tmux.keys("q")
         tmux.wait_for_text("EXITED:0", timeout=20)
     finally:
         sim.terminate()
