@@ -714,3 +714,69 @@ fn scaffold_confirmation_names_context_and_namespace() {
         draw_sized(&state, &Theme::new(false), w, h);
     }
 }
+
+/// The log view's other states: the query editor, fields and timestamps off with wrapping, the pod-log
+/// fallback's title, and the Explore-link popup.
+#[test]
+fn logs_view_states() {
+    use platdeck::platform::logline::parse;
+    use platdeck::platform::logwindow::LogWindow;
+    use platdeck::tui::logs::{LogPrompt, LogsPane};
+    let mut state = incident();
+    let service = ServiceKey { namespace: "platform-services".into(), name: "payments-api".into() };
+    let mut pane = LogsPane::new(service.clone(), state.log_query(&service));
+    let base = 1_767_261_600_000_000_000i64;
+    let long = format!(
+        r#"{{"level":"error","msg":"upstream failed: {}","method":"POST","path":"/api/payments","status":502}}"#,
+        "connection reset by peer after 30s while reading the response header; ".repeat(4)
+    );
+    let lines = [
+        r#"{"level":"info","msg":"Request completed","method":"GET","path":"/api/payments","status":200,"duration_ms":3}"#,
+        long.as_str(),
+    ];
+    pane.lines = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Arc::new(parse(base + i as i64, "payments-api-7d9f-x2", l)))
+        .collect();
+    pane.status = "live".into();
+    pane.prompt = Some(LogPrompt::EditQuery(format!("{} |= \"error\"", pane.query)));
+    state.logs = Some(pane.clone());
+    let editing = screen(&state);
+    assert!(
+        editing.contains(
+            r#"query: {namespace="platform-services", app_kubernetes_io_name="payments-api"} |= "error"▌"#
+        ),
+        "{editing}"
+    );
+    insta::assert_snapshot!("logs_edit_query", editing);
+
+    pane.prompt = None;
+    pane.show_fields = false;
+    pane.show_time = false;
+    pane.wrap = true;
+    pane.window = LogWindow::Hour1;
+    state.logs = Some(pane.clone());
+    let toggled = screen(&state);
+    assert!(toggled.contains("last 1h") && toggled.contains("fields, time off · wrap"), "{toggled}");
+    assert!(!toggled.contains("REQUEST") && !toggled.contains("TIME"), "{toggled}");
+    assert!(toggled.contains("response header; connection"), "the long message wraps: {toggled}");
+    insta::assert_snapshot!("logs_toggles_off_wrapped", toggled);
+
+    pane.show_fields = true;
+    pane.show_time = true;
+    pane.wrap = false;
+    pane.status =
+        "pod logs (Loki unreachable: Loki request failed: error sending request) · 2 streams".into();
+    state.logs = Some(pane.clone());
+    let fallback = screen(&state);
+    assert!(fallback.contains("pod logs (Loki unreachable: Loki request failed"), "{fallback}");
+    insta::assert_snapshot!("logs_pod_fallback", fallback);
+
+    pane.explore =
+        Some("http://127.0.0.1:3000/explore?schemaVersion=1&orgId=1&panes=%7B%22pdk%22%3A%7B%7D%7D".into());
+    state.logs = Some(pane);
+    let popup = screen(&state);
+    assert!(popup.contains("Explore link") && popup.contains("enter open in the browser"), "{popup}");
+    insta::assert_snapshot!("logs_explore_link", popup);
+}

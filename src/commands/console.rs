@@ -8,6 +8,7 @@ use super::target::Target;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
 use crate::config::{Config, LokiAuth};
+use crate::platform::explore::ExploreTarget;
 use crate::scaffold::Platform;
 use crate::sources::loki::LokiClientConfig;
 use crate::tui::app::{ConsoleOptions, run};
@@ -44,6 +45,15 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
             gitops: target.gitops_dir(config),
             out: PathBuf::from("."),
         },
+        explore: Some(match &target.grafana {
+            Some((grafana_url, datasource)) => {
+                ExploreTarget { grafana_url: grafana_url.clone(), datasource: datasource.clone() }
+            }
+            None => ExploreTarget {
+                grafana_url: config.grafana_url(),
+                datasource: config.grafana_loki_datasource(),
+            },
+        }),
     };
     let result = run(options).await;
     target.close().await;

@@ -58,6 +58,7 @@ pub fn config_for(endpoints: &Endpoints, kubeconfig: Option<&Path>) -> Config {
     config.loki.url = Some(endpoints.loki.clone());
     config.grafana.url = Some(endpoints.grafana.clone());
     config.grafana.token = Some(crate::config::Secret::Value(endpoints.grafana_token.clone()));
+    config.grafana.loki_datasource = Some(crate::sim::server::grafana::LOKI_UID.to_string());
     config.prometheus.url = Some(endpoints.prometheus.clone());
     config.ecr.region = endpoints.ecr_region.clone();
     config.ecr.account_id = Some(endpoints.ecr_account_id.clone());

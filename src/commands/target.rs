@@ -20,6 +20,8 @@ pub struct Target {
     pub gitops_repo: Option<PathBuf>,
     /// The ECR account and region the target brings (the sim's), over the config's.
     pub ecr: Option<(String, String)>,
+    /// Grafana's URL and its Loki datasource uid when the target brings its own (the sim).
+    pub grafana: Option<(String, String)>,
     /// The in-process sim, kept alive as long as the target is.
     sim: Option<(SimServer, PathBuf)>,
 }
@@ -33,6 +35,7 @@ impl Target {
             loki_url: None,
             gitops_repo: None,
             ecr: None,
+            grafana: None,
             sim: None,
         }
     }
@@ -49,7 +52,17 @@ impl Target {
         let loki_url = Some(sim.endpoints.loki.clone());
         let gitops_repo = demo_gitops_repository(&dir);
         let ecr = Some((sim.endpoints.ecr_account_id.clone(), sim.endpoints.ecr_region.clone()));
-        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, gitops_repo, ecr, sim: Some((sim, dir)) })
+        let grafana =
+            Some((sim.endpoints.grafana.clone(), crate::sim::server::grafana::LOKI_UID.to_string()));
+        Ok(Self {
+            kubeconfig: Some(kubeconfig),
+            context,
+            loki_url,
+            gitops_repo,
+            ecr,
+            grafana,
+            sim: Some((sim, dir)),
+        })
     }
 
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {

@@ -94,6 +94,9 @@ pub struct GrafanaConfig {
     /// Service-account token, sent as `Authorization: Bearer`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<Secret>,
+    /// The uid of Grafana's Loki datasource, for Explore links (`None` = `loki`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loki_datasource: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +201,11 @@ impl Config {
             .clone()
             .or_else(paths::default_audit_log)
             .unwrap_or_else(|| std::env::temp_dir().join("platdeck-audit.jsonl"))
+    }
+
+    /// The uid of Grafana's Loki datasource for Explore links: `grafana.loki_datasource`, else `loki`.
+    pub fn grafana_loki_datasource(&self) -> String {
+        self.grafana.loki_datasource.clone().unwrap_or_else(|| "loki".to_owned())
     }
 
     /// Grafana's base URL: `grafana.url`, else `https://grafana.<base_domain>` as in the seed.

@@ -1,9 +1,12 @@
-//! A bounded, timestamp-ordered ring of log entries shared between a log source and the UI.
+//! A bounded, timestamp-ordered ring of log entries shared between a log source and the UI. Each line is
+//! parsed once, by the source's task as it arrives (outside the lock); the UI only clones `Arc`s.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
+
+use crate::platform::logline::{self, LogLine};
 
 /// Default number of entries a [`LogBuffer`] keeps.
 pub const DEFAULT_CAPACITY: usize = 50_000;
@@ -16,9 +19,32 @@ pub struct LogEntry {
     pub line: String,
 }
 
+/// What the ring holds per line: the labels and the parsed line (which keeps the raw text).
+#[derive(Debug)]
+struct Stored {
+    labels: Arc<BTreeMap<String, String>>,
+    line: Arc<LogLine>,
+}
+
+impl Stored {
+    fn new(entry: LogEntry) -> Self {
+        let pod = entry.labels.get("pod").map_or("", String::as_str);
+        let line = Arc::new(logline::parse(entry.ts_ns, pod, &entry.line));
+        Self { labels: entry.labels, line }
+    }
+
+    fn ts_ns(&self) -> i64 {
+        self.line.ts_ns
+    }
+
+    fn entry(&self) -> LogEntry {
+        LogEntry { ts_ns: self.line.ts_ns, labels: self.labels.clone(), line: self.line.raw.clone() }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    entries: VecDeque<LogEntry>,
+    entries: VecDeque<Stored>,
     dropped_overflow: u64,
     dropped_upstream: u64,
 }
@@ -54,14 +80,15 @@ impl LogBuffer {
     /// Inserts entries, each at its place in timestamp order (after equal timestamps), evicting the oldest
     /// entries beyond the capacity.
     pub fn insert_many(&self, entries: impl IntoIterator<Item = LogEntry>) {
-        let mut changed = false;
+        // Parse before taking the lock, so the UI never waits on parsing.
+        let parsed: Vec<Stored> = entries.into_iter().map(Stored::new).collect();
+        let changed = !parsed.is_empty();
         {
             let mut inner = self.lock();
-            for entry in entries {
-                changed = true;
+            for entry in parsed {
                 let at = match inner.entries.back() {
-                    Some(last) if last.ts_ns > entry.ts_ns => {
-                        inner.entries.partition_point(|e| e.ts_ns <= entry.ts_ns)
+                    Some(last) if last.ts_ns() > entry.ts_ns() => {
+                        inner.entries.partition_point(|e| e.ts_ns() <= entry.ts_ns())
                     }
                     _ => inner.entries.len(),
                 };
@@ -116,12 +143,24 @@ impl LogBuffer {
     pub fn snapshot_tail(&self, n: usize) -> Vec<LogEntry> {
         let inner = self.lock();
         let skip = inner.entries.len().saturating_sub(n);
-        inner.entries.iter().skip(skip).cloned().collect()
+        inner.entries.iter().skip(skip).map(Stored::entry).collect()
     }
 
     /// Every entry held, oldest first.
     pub fn all(&self) -> Vec<LogEntry> {
-        self.lock().entries.iter().cloned().collect()
+        self.lock().entries.iter().map(Stored::entry).collect()
+    }
+
+    /// The newest `n` parsed lines, oldest first (parsed when they arrived; only `Arc`s are cloned).
+    pub fn lines_tail(&self, n: usize) -> Vec<Arc<LogLine>> {
+        let inner = self.lock();
+        let skip = inner.entries.len().saturating_sub(n);
+        inner.entries.iter().skip(skip).map(|s| s.line.clone()).collect()
+    }
+
+    /// Tells readers to look again without a new line (the source's state changed).
+    pub fn notify(&self) {
+        self.bump();
     }
 
     /// A receiver whose value changes whenever the buffer does.
@@ -181,5 +220,19 @@ mod tests {
         assert_eq!(buffer.dropped_overflow(), 3);
         buffer.add_dropped_upstream(4);
         assert_eq!(buffer.dropped_upstream(), 4);
+    }
+
+    #[test]
+    fn lines_are_parsed_once_on_arrival() {
+        let buffer = LogBuffer::new(10);
+        let labels = Arc::new(BTreeMap::from([("pod".to_string(), "api-1".to_string())]));
+        buffer.insert(LogEntry { ts_ns: 7, labels, line: r#"{"level":"ERROR","msg":"boom"}"#.into() });
+        let first = buffer.lines_tail(5);
+        assert_eq!(
+            (first[0].level.as_str(), first[0].pod.as_str(), first[0].msg.as_str()),
+            ("error", "api-1", "boom")
+        );
+        assert!(Arc::ptr_eq(&first[0], &buffer.lines_tail(1)[0]), "the same parsed line, not a re-parse");
+        assert_eq!(buffer.all()[0].line, r#"{"level":"ERROR","msg":"boom"}"#);
     }
 }

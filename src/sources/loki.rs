@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
 pub use super::log_buffer::{LogBuffer, LogEntry};
+use crate::platform::logwindow::{LAST_LINES, LogWindow};
 
 const HOUR_NS: i64 = 3_600_000_000_000;
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,6 +28,8 @@ const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// Keys remembered for de-duplication.
 const DEDUP_CAPACITY: usize = 100_000;
+/// Entries asked per `query_range` page when backfilling a time window (Loki's default `max_entries_limit`).
+const PAGE_LIMIT: usize = 5000;
 
 type Labels = BTreeMap<String, String>;
 
@@ -122,7 +125,51 @@ pub enum LokiError {
 pub enum TailState {
     Backfilling,
     Live,
-    Reconnecting { attempt: u32, error: String },
+    Reconnecting {
+        attempt: u32,
+        error: String,
+    },
+    /// The first backfill could not reach Loki (connection, timeout, 5xx): the follow has ended.
+    Unreachable(String),
+    /// Loki refused the query (4xx, e.g. a LogQL parse error): the follow has ended.
+    Rejected(String),
+}
+
+impl LokiError {
+    /// The error in a few words for a status line: the root cause, without the request's URL and query.
+    pub fn brief(&self) -> String {
+        match self {
+            LokiError::Http(e) => {
+                let mut cause: &dyn std::error::Error = e;
+                while let Some(next) = cause.source() {
+                    cause = next;
+                }
+                let what = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "cannot connect"
+                } else {
+                    "request failed"
+                };
+                if std::ptr::addr_eq(cause, e as &dyn std::error::Error) {
+                    what.to_string()
+                } else {
+                    format!("{what}: {cause}")
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the error says Loki cannot be reached, as opposed to Loki refusing the request.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            LokiError::Http(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            LokiError::Status { status, .. } => *status >= 500,
+            LokiError::Ws(_) | LokiError::ConnectTimeout | LokiError::Closed(_) => true,
+            LokiError::Config(_) | LokiError::Decode(_) => false,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -225,26 +272,35 @@ struct Follower {
 }
 
 impl Follower {
-    fn deliver(&mut self, entries: Vec<LogEntry>) {
+    /// Hands the entries not delivered before to the buffer; returns how many that was.
+    fn deliver(&mut self, entries: Vec<LogEntry>) -> usize {
         let fresh: Vec<LogEntry> = entries.into_iter().filter(|e| self.delivered.admit(e)).collect();
+        let count = fresh.len();
         self.buffer.insert_many(fresh);
+        count
     }
 
-    async fn backfill(
-        &mut self,
+    /// One `query_range` request; entries oldest first.
+    async fn fetch(
+        config: &LokiClientConfig,
         client: &reqwest::Client,
+        query: &str,
         limit: usize,
         start: i64,
-    ) -> Result<(), LokiError> {
-        let params = [
-            ("query", self.query.clone()),
+        end: Option<i64>,
+    ) -> Result<Vec<LogEntry>, LokiError> {
+        let mut params = vec![
+            ("query", query.to_string()),
             ("limit", limit.to_string()),
             ("direction", "backward".to_string()),
             ("start", start.to_string()),
         ];
-        let url = self.config.endpoint("/loki/api/v1/query_range", &params, false)?;
+        if let Some(end) = end {
+            params.push(("end", end.to_string()));
+        }
+        let url = config.endpoint("/loki/api/v1/query_range", &params, false)?;
         let mut request = client.get(url);
-        for (name, value) in self.config.headers()? {
+        for (name, value) in config.headers()? {
             request = request.header(name, value);
         }
         let response = request.send().await?;
@@ -253,13 +309,40 @@ impl Follower {
             let body = response.text().await.unwrap_or_default();
             return Err(LokiError::Status {
                 status: status.as_u16(),
-                body: body.chars().take(500).collect(),
+                body: body.trim().chars().take(500).collect(),
             });
         }
         let body: QueryResponse = response.json().await?;
-        let entries = entries_of(body.data.result)?;
-        self.deliver(entries);
-        Ok(())
+        entries_of(body.data.result)
+    }
+
+    /// Backfills the window: the newest lines, or every line of a time window fetched newest first in
+    /// pages (Loki caps each answer) until the window or the buffer's capacity is covered.
+    async fn backfill(&mut self, client: &reqwest::Client, window: LogWindow) -> Result<i64, LokiError> {
+        let now = now_ns();
+        let Some(seconds) = window.seconds() else {
+            let start = now.saturating_sub(HOUR_NS);
+            let entries = Self::fetch(&self.config, client, &self.query, LAST_LINES, start, None).await?;
+            self.deliver(entries);
+            return Ok(start);
+        };
+        let start = now.saturating_sub(i64::try_from(seconds).unwrap_or(0).saturating_mul(1_000_000_000));
+        let mut end = None;
+        let mut total = 0usize;
+        loop {
+            let page = Self::fetch(&self.config, client, &self.query, PAGE_LIMIT, start, end).await?;
+            let full = page.len() >= PAGE_LIMIT;
+            let Some(oldest) = page.first().map(|e| e.ts_ns) else { break };
+            total += self.deliver(page);
+            // `end` is exclusive: the next page ends just after the oldest timestamp seen, so lines sharing
+            // it are asked again and de-duplicated rather than skipped.
+            let next_end = oldest.saturating_add(1);
+            if !full || total >= self.buffer.capacity() || end == Some(next_end) {
+                break;
+            }
+            end = Some(next_end);
+        }
+        Ok(start)
     }
 
     /// One tail connection, until it closes or fails. `Ok` only when cancelled.
@@ -318,20 +401,29 @@ impl Follower {
         }
     }
 
-    async fn run(mut self, backfill_limit: usize) {
+    async fn run(mut self, window: LogWindow) {
         let client = match reqwest::Client::builder().timeout(HTTP_TIMEOUT).build() {
             Ok(client) => client,
             Err(e) => {
-                let _ = self.state.send(TailState::Reconnecting { attempt: 0, error: e.to_string() });
+                let _ = self.state.send(TailState::Unreachable(e.to_string()));
+                self.buffer.notify();
                 return;
             }
         };
-        let backfill_start = now_ns().saturating_sub(HOUR_NS);
-        if backfill_limit > 0 {
-            if let Err(e) = self.backfill(&client, backfill_limit, backfill_start).await {
-                tracing::warn!(error = %e, "Loki backfill failed; continuing with the tail");
+        // The first backfill decides whether Loki is there at all: if not, the follow ends and says why,
+        // so the caller can fall back to another source.
+        let backfill_start = match self.backfill(&client, window).await {
+            Ok(start) => start,
+            Err(e) => {
+                let _ = self.state.send(if e.is_unreachable() {
+                    TailState::Unreachable(e.brief())
+                } else {
+                    TailState::Rejected(e.brief())
+                });
+                self.buffer.notify();
+                return;
             }
-        }
+        };
         loop {
             if self.token.is_cancelled() {
                 return;
@@ -340,7 +432,7 @@ impl Follower {
             let start = self.delivered.max_ts().unwrap_or(backfill_start);
             let error = match self.tail_once(start).await {
                 Ok(()) => return,
-                Err(e) => e.to_string(),
+                Err(e) => e.brief(),
             };
             if self.token.is_cancelled() {
                 return;
@@ -366,11 +458,11 @@ pub struct Follow {
 }
 
 impl Follow {
-    /// Starts backfilling `backfill_limit` lines of the last hour, then tails live.
+    /// Starts backfilling the window, then tails live.
     pub async fn start(
         config: LokiClientConfig,
         query: String,
-        backfill_limit: usize,
+        window: LogWindow,
         buffer: Arc<LogBuffer>,
         token: CancellationToken,
     ) -> Result<Self, LokiError> {
@@ -387,7 +479,7 @@ impl Follow {
             delivered: Delivered::default(),
             backoff: Backoff { delay: BACKOFF_START, attempt: 0 },
         };
-        let task = tokio::spawn(follower.run(backfill_limit));
+        let task = tokio::spawn(follower.run(window));
         Ok(Self { state, buffer, token, task })
     }
 
@@ -410,6 +502,13 @@ impl Follow {
         self.token.cancel();
         let _ = self.task.await;
     }
+}
+
+/// Asks Loki whether it accepts `query` (one line of the last minute): `Err` carries Loki's own message.
+pub async fn check_query(config: &LokiClientConfig, query: &str) -> Result<(), LokiError> {
+    let client = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?;
+    let start = now_ns().saturating_sub(60_000_000_000);
+    Follower::fetch(config, &client, query, 1, start, None).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -445,6 +544,46 @@ mod tests {
         assert_eq!(headers[0].0, "X-Scope-OrgID");
         assert_eq!(headers[1].1.to_str().unwrap(), "Basic dTpw");
         assert!(headers[1].1.is_sensitive());
+    }
+
+    #[test]
+    fn websocket_urls_follow_the_http_scheme() {
+        let ws = |url: &str| {
+            let config = LokiClientConfig { url: url.into(), ..LokiClientConfig::default() };
+            config
+                .endpoint("/loki/api/v1/tail", &[], true)
+                .unwrap()
+                .as_str()
+                .trim_end_matches('?')
+                .to_string()
+        };
+        assert_eq!(ws("http://loki:3100"), "ws://loki:3100/loki/api/v1/tail");
+        assert_eq!(
+            ws("https://logs.example.com/loki-gw/"),
+            "wss://logs.example.com/loki-gw/loki/api/v1/tail"
+        );
+        let config =
+            LokiClientConfig { url: "https://logs.example.com".into(), ..LokiClientConfig::default() };
+        let http = config.endpoint("/loki/api/v1/query_range", &[], false).unwrap();
+        assert_eq!(http.scheme(), "https");
+    }
+
+    #[tokio::test]
+    async fn briefs_leave_out_the_url() {
+        let config = LokiClientConfig { url: "http://127.0.0.1:9".into(), ..LokiClientConfig::default() };
+        let err = check_query(&config, "{secret_query=\"x\"}").await.unwrap_err();
+        let brief = err.brief();
+        assert!(brief.starts_with("cannot connect"), "{brief}");
+        assert!(!brief.contains("127.0.0.1:9/") && !brief.contains("secret_query"), "{brief}");
+    }
+
+    #[test]
+    fn unreachable_is_told_from_refused() {
+        let status = |status| LokiError::Status { status, body: String::new() };
+        assert!(status(503).is_unreachable() && status(502).is_unreachable());
+        assert!(!status(400).is_unreachable());
+        assert!(LokiError::ConnectTimeout.is_unreachable());
+        assert!(!LokiError::Config("x".into()).is_unreachable());
     }
 
     #[test]

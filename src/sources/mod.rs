@@ -8,4 +8,5 @@ pub mod kube;
 pub mod kube_client;
 pub mod log_buffer;
 pub mod loki;
+pub mod pod_logs;
 pub mod prometheus;

@@ -63,6 +63,16 @@ pub enum Action {
     ScaffoldPlanned(Result<super::scaffold_form::Preview, String>),
     /// A confirmed scaffold finished.
     ScaffoldDone(Result<String, String>),
+    /// Loki's verdict on an edited log query: `None` accepted, else its message.
+    LogQueryChecked {
+        query: String,
+        error: Option<String>,
+    },
+    /// Something the app loop did (a file saved, a browser that would not open) to tell the user.
+    Notice {
+        text: String,
+        error: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,4 +102,17 @@ pub enum Effect {
     PlanScaffold(super::scaffold_form::ScaffoldInput),
     /// Scaffold for real (guarded and audited by the executor).
     Scaffold(super::scaffold_form::ScaffoldInput),
+    /// Ask Loki whether it accepts this query (answered by `Action::LogQueryChecked`).
+    CheckLogQuery {
+        query: String,
+    },
+    /// Write the log lines passing `filter` to a new file at `path` (never overwriting one).
+    SaveLogs {
+        path: String,
+        filter: String,
+    },
+    /// Put the text on the system clipboard (OSC 52, written by the app loop).
+    CopyToClipboard(String),
+    /// Open the URL in the desktop's browser (`xdg-open` / `open`).
+    OpenUrl(String),
 }

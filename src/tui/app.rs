@@ -14,6 +14,8 @@ use tokio_util::task::TaskTracker;
 
 use super::action::{Action, Effect};
 use super::keymap::Keymap;
+use super::log_effects;
+use super::log_source::{LogRequest, LogSource};
 use super::render;
 use super::state::{Notice, State};
 use super::terminal::TerminalGuard;
@@ -22,12 +24,11 @@ use super::update::update;
 use crate::actions::audit::AuditLog;
 use crate::actions::guard::ReadOnly;
 use crate::actions::redeploy;
-use crate::platform::logline;
 use crate::sources::cache::Caches;
 use crate::sources::kube::{WatchScope, spawn_watchers};
 use crate::sources::kube_client::{Connection, connect};
-use crate::sources::log_buffer::LogBuffer;
-use crate::sources::loki::{Follow, LokiClientConfig, TailState};
+use crate::sources::loki::{LokiClientConfig, check_query};
+use crate::sources::pod_logs::PodLogTarget;
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
@@ -50,44 +51,8 @@ pub struct ConsoleOptions {
     pub tasks_config: crate::config::Config,
     /// What the scaffold form scaffolds with.
     pub scaffold: super::scaffold_runner::ScaffoldSettings,
-}
-
-/// How many of the newest lines the log view receives per update (the source keeps the whole ring).
-const LOG_LINES_SHOWN: usize = 2_000;
-/// Lines backfilled when the log view opens.
-const LOG_BACKFILL: usize = 500;
-
-/// A running log source and its buffer.
-struct LogSource {
-    follow: Follow,
-    buffer: Arc<LogBuffer>,
-    changed: watch::Receiver<u64>,
-}
-
-impl LogSource {
-    fn action(&self) -> Action {
-        let lines = self
-            .buffer
-            .snapshot_tail(LOG_LINES_SHOWN)
-            .iter()
-            .map(|e| {
-                Arc::new(logline::parse(e.ts_ns, e.labels.get("pod").map_or("", String::as_str), &e.line))
-            })
-            .collect();
-        let status = match self.follow.state() {
-            TailState::Backfilling => "backfilling".to_string(),
-            TailState::Live => "live".to_string(),
-            TailState::Reconnecting { attempt, error } => {
-                format!("reconnecting (attempt {attempt}): {error}")
-            }
-        };
-        Action::Logs {
-            lines,
-            dropped_overflow: self.buffer.dropped_overflow(),
-            dropped_upstream: self.buffer.dropped_upstream(),
-            status,
-        }
-    }
+    /// Grafana Explore for the log view's link; None when Grafana is unknown.
+    pub explore: Option<crate::platform::explore::ExploreTarget>,
 }
 
 /// A connection with its running watchers.
@@ -130,6 +95,7 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
         jiff::Timestamp::now(),
     );
     state.log_query_template = options.log_query_template.clone();
+    state.explore = options.explore.clone();
     let (done_tx, mut done_rx) = mpsc::channel::<Action>(16);
     let mut logs: Option<LogSource> = None;
     let mut logs_due = false;
@@ -187,9 +153,9 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                 if tasks_due {
                     tasks_due = false;
                     runner.snapshot()
-                } else if logs_due && let Some(source) = logs.as_ref() {
+                } else if logs_due && let Some(source) = logs.as_mut() {
                     logs_due = false;
-                    Some(source.action())
+                    Some(source.poll())
                 } else if snapshot_due {
                     snapshot_due = false;
                     Some(Action::Snapshot(Arc::new(session.caches.snapshot())))
@@ -253,30 +219,83 @@ pub async fn run(options: ConsoleOptions) -> color_eyre::Result<()> {
                 }
                 Effect::CloseLogs => {
                     if let Some(source) = logs.take() {
-                        source.follow.stop().await;
+                        source.stop().await;
                     }
                 }
                 Effect::OpenLogs { query } => {
                     if let Some(source) = logs.take() {
-                        source.follow.stop().await;
+                        source.stop().await;
                     }
-                    let Some(config) = options.loki.clone() else {
-                        if let Some(pane) = state.logs.as_mut() {
-                            pane.status = "Loki is not configured (loki.url in the config)".into();
-                        }
-                        continue;
+                    let Some(pane) = state.logs.as_ref() else { continue };
+                    let request = LogRequest {
+                        query,
+                        window: pane.window,
+                        pods: PodLogTarget {
+                            namespace: pane.service.namespace.clone(),
+                            app: pane.service.name.clone(),
+                        },
                     };
-                    let buffer = Arc::new(LogBuffer::new(crate::sources::log_buffer::DEFAULT_CAPACITY));
-                    let changed = buffer.subscribe();
-                    match Follow::start(config, query, LOG_BACKFILL, buffer.clone(), root.child_token()).await
-                    {
-                        Ok(follow) => logs = Some(LogSource { follow, buffer, changed }),
-                        Err(err) => {
-                            if let Some(pane) = state.logs.as_mut() {
-                                pane.status = format!("cannot follow logs: {err}");
-                            }
-                        }
-                    }
+                    let client = session.connection.client.clone();
+                    logs = Some(
+                        LogSource::open(options.loki.clone(), client, request, root.child_token()).await,
+                    );
+                    logs_due = true;
+                }
+                Effect::CheckLogQuery { query } => {
+                    let loki = options.loki.clone();
+                    let tx = done_tx.clone();
+                    tracker.spawn(async move {
+                        // Only Loki's refusal counts: an unreachable Loki falls back to pod logs anyway.
+                        let error = match loki {
+                            Some(config) => match check_query(&config, &query).await {
+                                Err(e) if !e.is_unreachable() => Some(e.brief()),
+                                _ => None,
+                            },
+                            None => None,
+                        };
+                        let _ = tx.send(Action::LogQueryChecked { query, error }).await;
+                    });
+                }
+                Effect::SaveLogs { path, filter } => {
+                    let lines = logs.as_ref().map(|s| s.buffer().lines_tail(usize::MAX)).unwrap_or_default();
+                    let tx = done_tx.clone();
+                    tracker.spawn(async move {
+                        let shown = path.clone();
+                        let result = tokio::task::spawn_blocking(move || {
+                            log_effects::save_lines(std::path::Path::new(&path), &lines, &filter)
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                        let (text, error) = match result {
+                            Ok(n) => (format!("saved {n} lines to {shown}"), false),
+                            Err(e) => (format!("not saved: {e}"), true),
+                        };
+                        let _ = tx.send(Action::Notice { text, error }).await;
+                    });
+                }
+                Effect::CopyToClipboard(text) => {
+                    // Written between frames by the loop that owns the terminal, never from update/render.
+                    use std::io::Write as _;
+                    let mut out = std::io::stdout();
+                    let written =
+                        out.write_all(log_effects::osc52(&text).as_bytes()).and_then(|()| out.flush());
+                    state.notice = Some(match written {
+                        Ok(()) => Notice {
+                            text: "Explore link copied (OSC 52) · enter opens it in a browser".into(),
+                            error: false,
+                        },
+                        Err(e) => Notice { text: format!("cannot copy: {e}"), error: true },
+                    });
+                }
+                Effect::OpenUrl(url) => {
+                    let tx = done_tx.clone();
+                    tracker.spawn(async move {
+                        let (text, error) = match log_effects::open_url(&url).await {
+                            Ok(()) => ("opened in the browser".to_string(), false),
+                            Err(e) => (format!("cannot open the browser: {e}"), true),
+                        };
+                        let _ = tx.send(Action::Notice { text, error }).await;
+                    });
                 }
                 Effect::SwitchContext(context) => {
                     match connect(options.kubeconfig.as_deref(), Some(&context)).await {

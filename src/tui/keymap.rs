@@ -38,6 +38,13 @@ pub enum Command {
     Logs,
     Quit,
     Scaffold,
+    EditQuery,
+    LogWindow,
+    ToggleFields,
+    ToggleTimestamps,
+    ToggleWrap,
+    SaveLogs,
+    ExploreLink,
 }
 
 /// (config name, command, what help says), in the order help lists them.
@@ -72,6 +79,13 @@ pub const COMMANDS: &[(&str, Command, &str)] = &[
     ("logs", Command::Logs, "Loki logs of the selected service, live"),
     ("quit", Command::Quit, "quit"),
     ("scaffold", Command::Scaffold, "scaffold a new service (golden path)"),
+    ("edit_query", Command::EditQuery, "log view: edit the LogQL query"),
+    ("log_window", Command::LogWindow, "log view: backfill window (lines, 5m … 24h)"),
+    ("toggle_fields", Command::ToggleFields, "log view: request fields on/off"),
+    ("toggle_timestamps", Command::ToggleTimestamps, "log view: timestamps on/off"),
+    ("toggle_wrap", Command::ToggleWrap, "log view: wrap long lines on/off"),
+    ("save_logs", Command::SaveLogs, "log view: save the visible lines to a file"),
+    ("explore_link", Command::ExploreLink, "log view: Grafana Explore link (copy, open)"),
 ];
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.yaml");

@@ -123,6 +123,8 @@ pub struct State {
     pub scaffold: Option<super::scaffold_form::ScaffoldForm>,
     /// Templates the scaffold form cycles through.
     pub scaffold_templates: Vec<String>,
+    /// Grafana Explore and its Loki datasource, for the log view's link; None when unknown.
+    pub explore: Option<crate::platform::explore::ExploreTarget>,
 }
 
 impl State {
@@ -159,6 +161,7 @@ impl State {
             tasks: super::tasks::TasksPane::default(),
             scaffold: None,
             scaffold_templates: crate::assets::template_names().into_iter().map(str::to_string).collect(),
+            explore: None,
         }
     }
 

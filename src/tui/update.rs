@@ -68,6 +68,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             on_mouse(state, kind, row);
             Vec::new()
         }
+        Action::LogQueryChecked { query, error } => super::logs_keys::on_query_checked(state, query, error),
+        Action::Notice { text, error } => {
+            state.notice = Some(Notice { text, error });
+            Vec::new()
+        }
         Action::Key(key) => on_key(state, key),
     }
 }
@@ -141,10 +146,15 @@ fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Mode::Normal => match state.keymap.command_for(&key) {
-            Some(command) => on_command(state, command),
-            None => Vec::new(),
-        },
+        Mode::Normal => {
+            if let Some(effects) = super::logs_keys::on_prompt_key(state, &key) {
+                return effects;
+            }
+            match state.keymap.command_for(&key) {
+                Some(command) => on_command(state, command),
+                None => Vec::new(),
+            }
+        }
     }
 }
 
@@ -194,6 +204,7 @@ fn on_logs_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
         }
         // Filter, help, palette and quit work as everywhere; other keys close the log view first.
         Command::Filter | Command::Help | Command::Palette | Command::Quit => return None,
+        c if super::logs_keys::is_log_command(c) => return super::logs_keys::on_command(state, c),
         _ => {
             state.logs = None;
             let mut effects = vec![Effect::CloseLogs];
@@ -267,6 +278,12 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Command::Scaffold => super::scaffold_form::open(state),
+        c if super::logs_keys::is_log_command(c) => {
+            let logs = state.keymap.label(Command::Logs);
+            state.notice =
+                Some(Notice { text: format!("open a service's logs first ({logs})"), error: true });
+        }
+        _ => {}
     }
     Vec::new()
 }

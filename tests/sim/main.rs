@@ -9,6 +9,7 @@ mod gitops;
 mod harness;
 mod kube_watcher;
 mod loki_tail;
+mod pod_logs_fallback;
 mod prometheus_api;
 mod readonly;
 mod watch_protocol;

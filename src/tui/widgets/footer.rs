@@ -80,6 +80,10 @@ pub fn short_key(keymap: &Keymap, command: Command) -> Option<String> {
 fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     let km = &state.keymap;
     let mut wanted: Vec<(Option<String>, &str)> = Vec::new();
+    if state.logs.is_some() {
+        wanted = log_hints(km);
+        return fit(wanted, theme, room);
+    }
     let nav = match (short_key(km, Command::Down), short_key(km, Command::Up)) {
         (Some(d), Some(u)) => Some(format!("{d}/{u}")),
         (d, u) => d.or(u),
@@ -113,7 +117,30 @@ fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     }
     wanted.push((short_key(km, Command::Help), "help"));
     wanted.push((short_key(km, Command::Quit), "quit"));
+    fit(wanted, theme, room)
+}
 
+/// The log view's keys, most useful first.
+fn log_hints(km: &Keymap) -> Vec<(Option<String>, &'static str)> {
+    [
+        (Command::Filter, "filter"),
+        (Command::EditQuery, "query"),
+        (Command::LogWindow, "window"),
+        (Command::ToggleFields, "fields"),
+        (Command::ToggleTimestamps, "time"),
+        (Command::ToggleWrap, "wrap"),
+        (Command::SaveLogs, "save"),
+        (Command::ExploreLink, "explore"),
+        (Command::Bottom, "newest"),
+        (Command::Back, "close"),
+    ]
+    .into_iter()
+    .map(|(c, what)| (short_key(km, c), what))
+    .collect()
+}
+
+/// As many hints as fit in `room` columns.
+fn fit<'a>(wanted: Vec<(Option<String>, &str)>, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, what) in wanted {
