@@ -248,12 +248,17 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             state.quit = true;
             return vec![Effect::Quit];
         }
-        c if super::logs_keys::is_log_command(c) => {
+        Command::EditQuery
+        | Command::LogWindow
+        | Command::ToggleFields
+        | Command::ToggleTimestamps
+        | Command::ToggleWrap
+        | Command::SaveLogs
+        | Command::ExploreLink => {
             let logs = state.keymap.label(Command::Logs);
             state.notice =
                 Some(Notice { text: format!("open a service's logs first ({logs})"), error: true });
         }
-        _ => {}
     }
     Vec::new()
 }
