@@ -278,12 +278,17 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Command::Scaffold => super::scaffold_form::open(state),
-        c if super::logs_keys::is_log_command(c) => {
+        Command::EditQuery
+        | Command::LogWindow
+        | Command::ToggleFields
+        | Command::ToggleTimestamps
+        | Command::ToggleWrap
+        | Command::SaveLogs
+        | Command::ExploreLink => {
             let logs = state.keymap.label(Command::Logs);
             state.notice =
                 Some(Notice { text: format!("open a service's logs first ({logs})"), error: true });
         }
-        _ => {}
     }
     Vec::new()
 }
