@@ -2,9 +2,11 @@
 //! - the kubectl-equivalent list of 20,000 pods: `GET /api/v1/pods?limit=500` pages with kubectl's
 //!   Table `Accept` header, following `continue` to the end;
 //! - the same list as plain JSON (what client libraries and informers ask for);
-//! - watch fan-out: 1,000 pod changes delivered to each of 10 concurrent watchers.
+//! - watch fan-out: 1,000 pod changes delivered to each of 10 concurrent watchers;
+//! - the sim's Prometheus at 500 services: one scrape into the history, and instant queries (`up`, a
+//!   `rate` summed by service over a full 24-scrape history) through its HTTP API.
 //!
-//! Also prints the sim's resident memory once 20,000 pods are loaded.
+//! Also prints the sim's resident memory once 20,000 pods are loaded, and what a full scrape history adds.
 
 // Benchmark set-up failing is a bug in the benchmark: panicking is the right report.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -17,6 +19,7 @@ use serde_json::{Value, json};
 
 use platdeck::sim::resources::PODS;
 use platdeck::sim::scenario::ScenarioSource;
+use platdeck::sim::series_history::KEPT_SCRAPES;
 use platdeck::sim::world::meta_str;
 use platdeck::sim::{SimOptions, SimServer};
 
@@ -107,6 +110,23 @@ async fn fan_out(sim: &SimServer, watchers: usize, changes: usize) {
     }
 }
 
+/// Fills the sim's scrape history as 24 scrapes 15 s apart would have, ending now.
+fn fill_history(sim: &SimServer) -> usize {
+    let now = platdeck::sim::scrape::now_secs();
+    for i in (0..KEPT_SCRAPES).rev() {
+        let samples = platdeck::sim::scrape::scrape(&sim.state, |_| true);
+        sim.state.history.record(now - i as f64 * 15.0, samples);
+    }
+    sim.state.history.stats().0
+}
+
+async fn prometheus_query(client: &reqwest::Client, base: &str, promql: &str) -> usize {
+    let url = reqwest::Url::parse_with_params(&format!("{base}/api/v1/query"), [("query", promql)]).unwrap();
+    let body: Value = client.get(url).send().await.expect("query").json().await.expect("json");
+    assert_eq!(body["status"], "success", "{body}");
+    body["data"]["result"].as_array().map_or(0, Vec::len)
+}
+
 fn benches(c: &mut Criterion) {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -125,6 +145,27 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("watch_fan_out_1000_changes_to_10_watchers", |b| {
         b.to_async(&rt).iter(|| fan_out(&sim, 10, 1000))
+    });
+
+    let before = resident_mb();
+    let series = fill_history(&sim);
+    println!(
+        "prometheus history: {series} series over {KEPT_SCRAPES} scrapes, +{:.0} MB resident",
+        resident_mb() - before
+    );
+    let prometheus = sim.endpoints.prometheus.clone();
+    group.bench_function("prometheus_scrape_500_services_into_history", |b| {
+        b.iter(|| {
+            let samples = platdeck::sim::scrape::scrape(&sim.state, |_| true);
+            sim.state.history.record(platdeck::sim::scrape::now_secs(), samples);
+        })
+    });
+    group.bench_function("prometheus_query_up_500_targets", |b| {
+        b.to_async(&rt).iter(|| async { assert!(prometheus_query(&client, &prometheus, "up").await >= 500) })
+    });
+    group.bench_function("prometheus_query_sum_by_service_rate_5m", |b| {
+        let promql = "sum by (service) (rate(http_requests_total[5m]))";
+        b.to_async(&rt).iter(|| async { assert!(prometheus_query(&client, &prometheus, promql).await >= 1) })
     });
     group.finish();
     println!("resident memory after the benchmarks: {:.0} MB", resident_mb());

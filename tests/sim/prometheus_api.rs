@@ -72,6 +72,13 @@ async fn up_targets_and_labels_on_the_healthy_platform() {
     }
     let (_, jobs) = get(&base, "/api/v1/label/job/values", &[]).await;
     assert_eq!(jobs["data"].as_array().unwrap().len(), services.len());
+    let (_, series) =
+        get(&base, "/api/v1/series", &[("match[]", "up"), ("match[]", "process_start_time_seconds")]).await;
+    let series = series["data"].as_array().unwrap();
+    assert_eq!(series.len(), 2 * services.len(), "{series:?}");
+    assert!(series.iter().all(|s| s["job"].is_string() && s["__name__"].is_string()));
+    let (status, missing) = get(&base, "/api/v1/series", &[]).await;
+    assert_eq!((status, missing["error"].as_str()), (400, Some("no match[] parameter provided")));
     let (_, build) = get(&base, "/api/v1/status/buildinfo", &[]).await;
     assert!(build["data"]["version"].as_str().unwrap().starts_with('3'));
     for probe in ["/-/ready", "/-/healthy"] {

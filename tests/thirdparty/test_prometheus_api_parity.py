@@ -237,6 +237,17 @@ def test_targets(real, ours):
     assert our_body["data"]["droppedTargets"] == real_body["data"]["droppedTargets"] == []
 
 
+def test_series(real, ours):
+    (real_status, real_body), (our_status, our_body) = both(real, ours, "/api/v1/series", **{"match[]": "up"})
+    assert real_status == our_status == 200
+    assert set(our_body) == set(real_body) == {"status", "data"}
+    assert {tuple(sorted(s)) for s in our_body["data"]} == {tuple(sorted(s)) for s in real_body["data"]}
+    assert {s["service"] for s in our_body["data"]} == {s["service"] for s in real_body["data"]}
+    (real_status, real_body), (our_status, our_body) = both(real, ours, "/api/v1/series")
+    assert real_status == our_status == 400
+    assert our_body == real_body
+
+
 @pytest.mark.parametrize("path", ["/-/ready", "/-/healthy"])
 def test_probes(real, ours, path):
     real_response = requests.get(real + path, timeout=10)

@@ -1,5 +1,6 @@
 //! The sim's Prometheus HTTP API (wire-formats §5): instant and range queries in a PromQL subset over the
-//! sim's own metrics, targets, label names and values, build info, and the readiness and health probes.
+//! sim's own metrics, targets, series, label names and values, build info, and the readiness and health
+//! probes.
 //! Served on the exposition listener, so the one base URL is both scrape endpoint and Prometheus.
 
 use std::collections::BTreeSet;
@@ -15,7 +16,7 @@ use serde_json::{Value as JsonValue, json};
 
 use super::prometheus::inject_faults;
 use super::prometheus_targets;
-use crate::sim::promql::{self, Expr, PromqlError, Series, Value, ValueType};
+use crate::sim::promql::{self, Expr, PromqlError, Series, Storage, Value, ValueType};
 use crate::sim::scrape::{SimStorage, now_secs, scrape};
 use crate::sim::state::Shared;
 
@@ -28,6 +29,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/query", get(query).post(query))
         .route("/api/v1/query_range", get(query_range).post(query_range))
         .route("/api/v1/targets", get(prometheus_targets::targets))
+        .route("/api/v1/series", get(series).post(series))
         .route("/api/v1/labels", get(labels).post(labels))
         .route("/api/v1/label/{name}/values", get(label_values))
         .route("/api/v1/status/buildinfo", get(buildinfo))
@@ -182,6 +184,36 @@ async fn query_range(State(state): State<Shared>, Form(params): Form<Params>) ->
     let storage = SimStorage { state: &state, now };
     let series = promql::evaluate_range(&expr, &storage, start, end, step);
     Ok(success(json!({"resultType": "matrix", "result": matrix_json(series)})))
+}
+
+/// The series matching any `match[]` selector within `start`..`end` (default: the last five minutes).
+async fn series(
+    State(state): State<Shared>,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Result<Response, BadData> {
+    let now = now_secs();
+    let param = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let start = time_param("start", param("start"), Some(now - promql::LOOKBACK_SECS))?;
+    let end = time_param("end", param("end"), Some(now))?;
+    let selectors: Vec<&str> =
+        params.iter().filter(|(k, _)| k == "match[]").map(|(_, v)| v.as_str()).collect();
+    if selectors.is_empty() {
+        return Err(BadData("no match[] parameter provided".into()));
+    }
+    let storage = SimStorage { state: &state, now };
+    let mut found = BTreeSet::new();
+    for text in selectors {
+        let expr = promql::parse(text).map_err(|err| invalid_parameter("match[]", err))?;
+        let Expr::Selector { matchers, range: None } = expr else {
+            return Err(invalid_parameter("match[]", format!("{text:?} is not a series selector")));
+        };
+        for s in storage.select(&matchers, start, end) {
+            if s.samples.iter().any(|(_, v)| !v.is_nan()) {
+                found.insert(s.labels);
+            }
+        }
+    }
+    Ok(success(json!(found)))
 }
 
 /// Label names over every series the sim serves now.
