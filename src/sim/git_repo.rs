@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -56,6 +56,11 @@ pub fn is_local(repo_url: &str) -> bool {
 
 /// Runs git in `repo`, killing it after the timeout; returns its standard output.
 fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, RepoError> {
+    git_with_input(repo, args, Vec::new(), MAX_FILE_BYTES * 4)
+}
+
+/// Runs git with `input` on its standard input; its output may have at most `limit` bytes.
+fn git_with_input(repo: &Path, args: &[&str], input: Vec<u8>, limit: u64) -> Result<Vec<u8>, RepoError> {
     let failed = |message: String| RepoError::Git { args: args.join(" "), message };
     let mut child = Command::new("git")
         .arg("-C")
@@ -65,22 +70,29 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, RepoError> {
         // Reading must never take the index lock a concurrent `git commit` needs.
         .env("GIT_OPTIONAL_LOCKS", "0")
         .env("LC_ALL", "C")
-        .stdin(Stdio::null())
+        .stdin(if input.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| failed(format!("cannot run git: {e}")))?;
-    // Readers on their own threads, so a full pipe cannot stall the child while we wait on it.
-    let limit = MAX_FILE_BYTES * 4;
-    let stdout = child.stdout.take().map(|mut out| {
+    // Readers on their own threads, so a full pipe cannot stall the child. Standard output reaches its
+    // end when git exits: waiting for it (with the timeout) needs no polling.
+    if let Some(mut stdin) = child.stdin.take() {
+        // Dropping stdin at the end closes it: git then finishes its batch.
+        std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, &input);
+        });
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    if let Some(mut out) = child.stdout.take() {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = (&mut out).take(limit + 1).read_to_end(&mut buf);
             // Drain the rest, so an over-long output ends the child rather than blocking it.
             let _ = std::io::copy(&mut out, &mut std::io::sink());
-            buf
-        })
-    });
+            let _ = done.send(buf);
+        });
+    }
     let stderr = child.stderr.take().map(|err| {
         std::thread::spawn(move || {
             let mut buf = String::new();
@@ -88,20 +100,12 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, RepoError> {
             buf
         })
     });
-    let deadline = Instant::now() + GIT_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(failed(format!("timed out after {GIT_TIMEOUT:?}")));
-            }
-            Err(e) => return Err(failed(e.to_string())),
-        }
+    let Ok(out) = finished.recv_timeout(GIT_TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(failed(format!("timed out after {GIT_TIMEOUT:?}")));
     };
-    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let status = child.wait().map_err(|e| failed(e.to_string()))?;
     let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     if !status.success() {
         return Err(failed(err.trim().to_string()));
@@ -176,15 +180,14 @@ fn manifest_entries(listing: &[u8]) -> Vec<Entry> {
 /// Every Kubernetes object declared directly under `path` at commit `sha`, files in name order.
 pub fn manifests(repo: &Path, sha: &str, path: &str) -> Result<Vec<Value>, RepoError> {
     let dir = clean_path(path)?;
-    if !dir.is_empty() {
-        let kind = git(repo, &["cat-file", "-t", &format!("{sha}:{dir}")])
-            .map_err(|_| RepoError::NoPath(path.to_string()))?;
-        if String::from_utf8_lossy(&kind).trim() != "tree" {
-            return Err(RepoError::NoPath(path.to_string()));
-        }
-    }
     let tree = if dir.is_empty() { sha.to_string() } else { format!("{sha}:{dir}") };
-    let mut entries = manifest_entries(&git(repo, &["ls-tree", "-l", "-z", &tree])?);
+    let listing = match git(repo, &["ls-tree", "-l", "-z", &tree]) {
+        Ok(listing) => listing,
+        // No such path at this commit, or a file rather than a directory.
+        Err(RepoError::Git { .. }) if !dir.is_empty() => return Err(RepoError::NoPath(path.to_string())),
+        Err(err) => return Err(err),
+    };
+    let mut entries = manifest_entries(&listing);
     if entries.len() > MAX_FILES {
         return Err(RepoError::TooLarge(format!(
             "{} manifest files in {path:?}, at most {MAX_FILES}",
@@ -192,16 +195,17 @@ pub fn manifests(repo: &Path, sha: &str, path: &str) -> Result<Vec<Value>, RepoE
         )));
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let file_of = |e: &Entry| if dir.is_empty() { e.path.clone() } else { format!("{dir}/{}", e.path) };
+    if let Some(big) = entries.iter().find(|e| e.size > MAX_FILE_BYTES) {
+        return Err(RepoError::TooLarge(format!(
+            "{} has {} bytes, at most {MAX_FILE_BYTES}",
+            file_of(big),
+            big.size
+        )));
+    }
     let mut objects = Vec::new();
-    for entry in entries {
-        let file = if dir.is_empty() { entry.path.clone() } else { format!("{dir}/{}", entry.path) };
-        if entry.size > MAX_FILE_BYTES {
-            return Err(RepoError::TooLarge(format!(
-                "{file} has {} bytes, at most {MAX_FILE_BYTES}",
-                entry.size
-            )));
-        }
-        let bytes = git(repo, &["cat-file", "blob", &entry.blob])?;
+    for (entry, bytes) in entries.iter().zip(read_blobs(repo, &entries)?) {
+        let file = file_of(entry);
         let text = String::from_utf8(bytes)
             .map_err(|_| RepoError::BadManifest { file: file.clone(), message: "not UTF-8 text".into() })?;
         objects.extend(parse(&text, &file)?);
@@ -210,6 +214,32 @@ pub fn manifests(repo: &Path, sha: &str, path: &str) -> Result<Vec<Value>, RepoE
         }
     }
     Ok(objects)
+}
+
+/// The contents of the entries' blobs, in order, from one `git cat-file --batch`.
+fn read_blobs(repo: &Path, entries: &[Entry]) -> Result<Vec<Vec<u8>>, RepoError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let input: String = entries.iter().map(|e| format!("{}\n", e.blob)).collect();
+    // Each answer is "<oid> blob <size>\n<content>\n".
+    let limit = entries.iter().map(|e| e.size + 128).sum();
+    let out = git_with_input(repo, &["cat-file", "--batch"], input.into_bytes(), limit)?;
+    let broken = |what: &str| RepoError::Git { args: "cat-file --batch".into(), message: what.to_string() };
+    let mut rest = out.as_slice();
+    let mut blobs = Vec::with_capacity(entries.len());
+    for _ in entries {
+        let newline = rest.iter().position(|b| *b == b'\n').ok_or_else(|| broken("truncated answer"))?;
+        let header = String::from_utf8_lossy(&rest[..newline]).to_string();
+        let size: usize = match header.split(' ').collect::<Vec<_>>().as_slice() {
+            [_, "blob", size] => size.parse().map_err(|_| broken(&header))?,
+            _ => return Err(broken(&header)),
+        };
+        let body = rest.get(newline + 1..newline + 1 + size).ok_or_else(|| broken("truncated blob"))?;
+        blobs.push(body.to_vec());
+        rest = rest.get(newline + 2 + size..).unwrap_or_default();
+    }
+    Ok(blobs)
 }
 
 /// The objects of one manifest file: YAML (multi-document) or JSON, `kind: List` flattened.
@@ -343,6 +373,8 @@ items:\n- {apiVersion: v1, kind: Service, metadata: {name: b}}\n";
         assert_eq!(manifests(repo, &second, "apps/web").unwrap().len(), 2);
         assert_eq!(manifests(repo, &first, "apps/web").unwrap().len(), 1);
         assert_eq!(manifests(repo, &second, "apps/nope"), Err(RepoError::NoPath("apps/nope".into())));
+        let file = "apps/web/svc.yaml";
+        assert_eq!(manifests(repo, &second, file), Err(RepoError::NoPath(file.into())));
         assert_eq!(resolve(repo, "nope"), Err(RepoError::BadRevision("nope".into())));
         assert!(matches!(resolve(&repo.join("missing"), "main"), Err(RepoError::NotFound(_))));
         let plain = tempfile::tempdir().unwrap();

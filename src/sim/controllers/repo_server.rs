@@ -80,6 +80,13 @@ impl ManifestCache {
             }
         }
     }
+
+    /// Forgets one entry (a hard refresh), from the eviction order too.
+    fn remove(&mut self, key: &CacheKey) {
+        if self.entries.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
 }
 
 /// The repo-server's results, shared with the application controller.
@@ -157,7 +164,7 @@ impl RepoServer {
         let cached = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if hard {
-                cache.entries.remove(&key);
+                cache.remove(&key);
             }
             cache.entries.get(&key).cloned()
         };
@@ -302,6 +309,14 @@ mod tests {
         assert!(server.take_refreshed("app"));
         assert!(!server.take_refreshed("app"));
 
+        // Hard refreshes re-read without ever evicting the entry they renew.
+        for _ in 0..CACHE_ENTRIES + 1 {
+            let mut cache = server.cache.lock().unwrap();
+            let key = cache.entries.keys().next().cloned().unwrap();
+            cache.remove(&key);
+            cache.insert(key, Arc::new(Vec::new()));
+        }
+        assert_eq!(server.cache.lock().unwrap().entries.len(), 2);
         let missing = server.read(&moved, false);
         let message = missing.objects.unwrap_err();
         assert!(message.ends_with("elsewhere: app path does not exist"), "{message}");
