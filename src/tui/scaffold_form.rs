@@ -407,6 +407,56 @@ mod tests {
         assert_eq!(press(&mut f, KeyName::Esc, &[]), FormEvent::Close);
     }
 
+    fn dashboard(readonly: bool) -> State {
+        use crate::tui::action::Action;
+        use crate::tui::update::update;
+        let snapshot = crate::platform::fixtures::fixture_snapshot("incident").unwrap();
+        let now = crate::platform::fixtures::snapshot_time(&snapshot).unwrap();
+        let keymap = crate::tui::keymap::Keymap::default_map().unwrap();
+        let mut state = State::new("kind-dev".into(), readonly, None, keymap, now);
+        update(&mut state, Action::Snapshot(std::sync::Arc::new(snapshot)));
+        state
+    }
+
+    #[test]
+    fn s_opens_the_form_and_the_dashboard_runs_what_it_confirms() {
+        use crate::tui::action::Action;
+        use crate::tui::update::update;
+        let key = |c: char| Action::Key(KeySpec::plain(KeyName::Char(c)));
+        let mut state = dashboard(false);
+        assert!(update(&mut state, key('s')).is_empty());
+        assert!(state.scaffold.is_some(), "s opens the form");
+        // Keys go to the form while it is open: `q` is typed, it does not quit.
+        update(&mut state, key('q'));
+        assert!(!state.quit && state.scaffold.as_ref().unwrap().name == "q");
+        // The dashboard's services count as taken.
+        state.scaffold.as_mut().unwrap().name = "payments-api".into();
+        let existing = existing(&state);
+        assert!(state.scaffold.as_ref().unwrap().error_for(Field::Name, &existing).is_some());
+        state.scaffold.as_mut().unwrap().name = "orders".into();
+        state.scaffold.as_mut().unwrap().field = Field::Port;
+        let effects = update(&mut state, Action::Key(KeySpec::plain(KeyName::Enter)));
+        assert!(matches!(effects.as_slice(), [Effect::PlanScaffold(_)]), "{effects:?}");
+        update(&mut state, Action::ScaffoldPlanned(Ok(preview())));
+        update(&mut state, Action::Key(KeySpec::plain(KeyName::Enter)));
+        let effects = update(&mut state, key('y'));
+        assert!(matches!(effects.as_slice(), [Effect::Scaffold(input)] if input.inputs["name"] == "orders"));
+        assert!(state.scaffold.is_none());
+        update(&mut state, Action::ScaffoldDone(Err("boom".into())));
+        assert!(state.notice.as_ref().is_some_and(|n| n.error && n.text.contains("boom")));
+    }
+
+    #[test]
+    fn read_only_blocks_the_form() {
+        let mut state = dashboard(true);
+        let effects = crate::tui::update::update(
+            &mut state,
+            crate::tui::action::Action::Key(KeySpec::plain(KeyName::Char('s'))),
+        );
+        assert!(effects.is_empty() && state.scaffold.is_none());
+        assert!(state.notice.as_ref().is_some_and(|n| n.error && n.text.starts_with("read-only")));
+    }
+
     #[test]
     fn cancelling_the_confirmation_runs_nothing() {
         let mut f = form();

@@ -78,7 +78,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn on_mouse(state: &mut State, kind: MouseKind, row: u16) {
-    if state.mode != Mode::Normal {
+    if state.mode != Mode::Normal || state.scaffold.is_some() {
         return;
     }
     let cursor = state.cursor();
