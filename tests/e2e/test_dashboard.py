@@ -98,7 +98,10 @@ def test_help_is_generated_from_the_keymap_and_filter_narrows(tmux):
     tmux.keys("?")
     screen = tmux.wait_for_text("rollout restart the service")
     assert "quit" in screen
-    tmux.keys("Escape", "2")
+    # Each key after Esc waits for Esc to land: sent together they read as Alt+key.
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "rollout restart the service" not in s, what="help to close")
+    tmux.keys("2")
     tmux.wait_for_text("kube-prometheus-stack")
     tmux.keys("/")
     for ch in "kyverno":
@@ -127,5 +130,7 @@ def test_logs_of_the_degraded_service_filtered_to_errors(tmux):
     body = screen.splitlines()[4:-1]
     assert not any("Request completed" in line for line in body), screen
     assert any(" error " in line and "payments-api" in line for line in body), screen
-    tmux.keys("Escape", "q")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "logs platform-services/payments-api" not in s, what="the log view to close")
+    tmux.keys("q")
     tmux.wait_for_text("EXITED:0", timeout=20)

@@ -1,6 +1,6 @@
 """Scaffolding in the dashboard: `s` in `platdeck demo` opens the form, validates as you type, previews
 the files, confirms naming context and namespace, and the new service's Argo CD application appears in
-the dashboard."""
+the dashboard, syncs and turns Healthy."""
 
 from __future__ import annotations
 
@@ -50,9 +50,15 @@ def test_scaffold_a_service_in_the_demo_and_see_it_appear(tmux, tmp_path):
     tmux.keys("y")
     tmux.wait_for_text("created application.argoproj.io/shop-web", timeout=30)
 
-    # The new service's application shows up in the dashboard.
+    # The new service's application shows up in the dashboard, and Argo CD (the sim's, reading the demo's
+    # GitOps repository) syncs it until its pods are ready.
     tmux.keys("2")
     tmux.wait_for(lambda s: lines_with(s, "shop-web"), timeout=30, what="shop-web in the Applications view")
+    tmux.wait_for(
+        lambda s: any("Synced" in line and "Healthy" in line for line in lines_with(s, "shop-web")),
+        timeout=90,
+        what="shop-web Synced and Healthy",
+    )
 
     service = work / "shop-web"
     assert (service / "app" / "main.py").is_file() and (service / "catalog-info.yaml").is_file()

@@ -17,9 +17,9 @@ def documents(path) -> list:
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_kubectl_accepts_the_manifests(template: str, rendered: dict, sim) -> None:
     service = rendered[template]
-    # Server-side dry run: the API server admits the objects without storing them. The sim serves no
-    # OpenAPI document, so kubectl's client-side schema download is turned off; the server still decides.
-    out = sim.kubectl("apply", "--dry-run=server", "--validate=false", "-f", str(service / "k8s")).stdout
+    # Server-side dry run: the API server admits the objects without storing them (kubectl validates them
+    # against the server's OpenAPI document first, as against a real cluster).
+    out = sim.kubectl("apply", "--dry-run=server", "-f", str(service / "k8s")).stdout
     assert f"deployment.apps/{service.name} created (server dry run)" in out, out
     assert f"service/{service.name} created (server dry run)" in out, out
     assert service.name not in sim.kubectl("get", "deployments", "-n", "platform-services", "-o", "name").stdout

@@ -102,10 +102,12 @@ fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     wanted.push((short_key(km, Command::Filter), "filter"));
     wanted.push((short_key(km, Command::Palette), "command"));
     // Read-only blocks mutations before they exist: no point advertising them.
-    if !state.readonly {
+    // The Tasks view has no selected service, and there `R` re-runs what failed instead of refreshing.
+    if !state.readonly && state.view != View::Tasks {
         wanted.push((short_key(km, Command::Restart), "restart"));
         wanted.push((short_key(km, Command::Sync), "sync"));
         wanted.push((short_key(km, Command::Refresh), "refresh"));
+        wanted.push((short_key(km, Command::Scaffold), "new service"));
     }
     if state.view == View::Tasks {
         wanted.insert(0, (short_key(km, Command::Validate), "validate"));
