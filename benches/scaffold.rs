@@ -13,7 +13,10 @@ use platdeck::scaffold::{Platform, Request, plan, policy};
 
 fn planning(c: &mut Criterion) {
     let out = tempfile::tempdir().unwrap();
-    let platform = Platform::from_config(&Config::default(), Some(("123456789012", "us-east-1")));
+    let mut config = Config::default();
+    config.ecr.account_id = Some("123456789012".into());
+    config.ecr.region = "us-east-1".into();
+    let platform = Platform::from_config(&config);
     let mut group = c.benchmark_group("scaffold_plan");
     for template in platdeck::assets::template_names() {
         let request = Request {

@@ -25,6 +25,8 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
     let keymap = Keymap::new(&config.keymap)?;
     // NO_COLOR (any non-empty value) unless the config says otherwise.
     let env_no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    // With `demo`, every endpoint (Grafana, Prometheus, ECR …) pointed at the sim.
+    let effective = target.effective_config(config);
     let options = ConsoleOptions {
         kubeconfig: target.kubeconfig.clone(),
         context: target.context.clone(),
@@ -36,24 +38,16 @@ pub async fn console(config: &Config, target: Target, flags: Flags<'_>) -> Resul
         theme: Theme::configured(&config.theme, env_no_color),
         loki: loki_client(config, target.loki_url.as_deref())?,
         log_query_template: config.loki.query_template.clone(),
-        tasks_config: target.effective_config(config),
         scaffold: ScaffoldSettings {
-            platform: Platform::from_config(
-                config,
-                target.ecr.as_ref().map(|(a, r)| (a.as_str(), r.as_str())),
-            ),
+            platform: Platform::from_config(&effective),
             gitops: target.gitops_dir(config),
             out: PathBuf::from("."),
         },
-        explore: Some(match &target.grafana {
-            Some((grafana_url, datasource)) => {
-                ExploreTarget { grafana_url: grafana_url.clone(), datasource: datasource.clone() }
-            }
-            None => ExploreTarget {
-                grafana_url: config.grafana_url(),
-                datasource: config.grafana_loki_datasource(),
-            },
+        explore: Some(ExploreTarget {
+            grafana_url: effective.grafana_url(),
+            datasource: effective.grafana_loki_datasource(),
         }),
+        tasks_config: effective,
     };
     let result = run(options).await;
     target.close().await;

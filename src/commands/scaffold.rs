@@ -93,8 +93,9 @@ async fn scaffold(
         out: args.out.clone().unwrap_or_else(|| PathBuf::from(".")),
         gitops,
     };
-    let ecr = target.and_then(|t| t.ecr.as_ref()).map(|(a, r)| (a.as_str(), r.as_str()));
-    let platform = Platform::from_config(config, ecr);
+    // With --demo, the sim's ECR account and region (as `platdeck sim --config-out` would write them).
+    let platform =
+        Platform::from_config(&target.map_or_else(|| config.clone(), |t| t.effective_config(config)));
     let plan = plan(&request, &platform)?;
     let connection = match target {
         Some(target) => Some(connect(target.kubeconfig.as_deref(), target.context.as_deref()).await?),

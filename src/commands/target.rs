@@ -18,10 +18,6 @@ pub struct Target {
     /// A GitOps repository the target brings (demo: a `git init` one in its temporary directory), used
     /// when the config's `gitops.repo` is unset.
     pub gitops_repo: Option<PathBuf>,
-    /// The ECR account and region the target brings (the sim's), over the config's.
-    pub ecr: Option<(String, String)>,
-    /// Grafana's URL and its Loki datasource uid when the target brings its own (the sim).
-    pub grafana: Option<(String, String)>,
     /// The in-process sim, kept alive as long as the target is.
     sim: Option<(SimServer, PathBuf)>,
 }
@@ -34,8 +30,6 @@ impl Target {
             context: cli_context.map(str::to_string).or_else(|| config.cluster.context.clone()),
             loki_url: None,
             gitops_repo: None,
-            ecr: None,
-            grafana: None,
             sim: None,
         }
     }
@@ -51,18 +45,7 @@ impl Target {
         let context = Some(sim.endpoints.kube_context.clone());
         let loki_url = Some(sim.endpoints.loki.clone());
         let gitops_repo = demo_gitops_repository(&dir);
-        let ecr = Some((sim.endpoints.ecr_account_id.clone(), sim.endpoints.ecr_region.clone()));
-        let grafana =
-            Some((sim.endpoints.grafana.clone(), crate::sim::server::grafana::LOKI_UID.to_string()));
-        Ok(Self {
-            kubeconfig: Some(kubeconfig),
-            context,
-            loki_url,
-            gitops_repo,
-            ecr,
-            grafana,
-            sim: Some((sim, dir)),
-        })
+        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, gitops_repo, sim: Some((sim, dir)) })
     }
 
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {

@@ -64,14 +64,9 @@ pub struct Platform {
 
 impl Platform {
     /// The platform's settings from the config; `ecr_account` (the sim's, in demo) wins over the config's.
-    pub fn from_config(config: &crate::config::Config, ecr: Option<(&str, &str)>) -> Self {
-        let (account, region) = match ecr {
-            Some((account, region)) => (account.to_string(), region.to_string()),
-            None => (
-                config.ecr.account_id.clone().unwrap_or_else(|| "ACCOUNT_ID".into()),
-                config.ecr.region.clone(),
-            ),
-        };
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let account = config.ecr.account_id.clone().unwrap_or_else(|| "ACCOUNT_ID".into());
+        let region = config.ecr.region.clone();
         Self {
             ecr_registry: format!("{account}.dkr.ecr.{region}.amazonaws.com"),
             aws_region: region,
@@ -216,7 +211,10 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn platform() -> Platform {
-        Platform::from_config(&crate::config::Config::default(), Some(("123456789012", "us-east-1")))
+        let mut config = crate::config::Config::default();
+        config.ecr.account_id = Some("123456789012".into());
+        config.ecr.region = "us-east-1".into();
+        Platform::from_config(&config)
     }
 
     pub(crate) fn request(out: &Path, template: &str, name: &str) -> Request {
