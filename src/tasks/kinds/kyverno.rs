@@ -110,11 +110,11 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
             Err(e) => format!("PolicyReports unavailable: {e}"),
         };
         io.line(summary.clone());
-        Outcome::Passed(format!(
-            "{} controllers available, {} policies Ready; {summary}",
-            list.len(),
-            p.policies.len()
-        ))
+        let ready = match p.policies.len() {
+            1 => "1 policy Ready".to_string(),
+            n => format!("{n} policies Ready"),
+        };
+        Outcome::Passed(format!("{} controllers available, {ready}; {summary}", list.len()))
     })
 }
 

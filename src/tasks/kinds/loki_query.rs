@@ -106,8 +106,9 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
         }
         if lines.len() >= p.min_lines {
             Outcome::Passed(format!(
-                "{} lines of `{}` in the last {}",
+                "{} line{} of `{}` in the last {}",
                 lines.len(),
+                if lines.len() == 1 { "" } else { "s" },
                 p.query,
                 human_duration(p.window)
             ))
