@@ -28,8 +28,12 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
         write_file(path, &sim.endpoints.kubeconfig_yaml())?;
     }
     if let Some(path) = &cmd.config_out {
-        let kubeconfig = cmd.kubeconfig_out.as_deref();
-        config_for(&sim.endpoints, kubeconfig).write(path)?;
+        // A relative path would be read relative to the config file's directory: write it absolute.
+        let kubeconfig = cmd
+            .kubeconfig_out
+            .as_deref()
+            .map(|k| std::fs::canonicalize(k).unwrap_or_else(|_| k.to_path_buf()));
+        config_for(&sim.endpoints, kubeconfig.as_deref()).write(path)?;
     }
     {
         let mut out = std::io::stdout().lock();

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
 from urllib.parse import urlparse
 
 import pytest
@@ -17,6 +18,7 @@ from harness import (
     ENDPOINT_KEYS,
     SERVICES_NAMESPACE,
     launch_sim,
+    platdeck_bin,
     read_first_line,
     start_sim,
     wait_until,
@@ -214,3 +216,23 @@ def test_bad_arguments_fail_clearly(tmp_path, args):
     message = stderr_path.read_text(errors="replace")
     assert message.strip(), "no error message on stderr"
     assert "panicked" not in message, message
+
+
+def test_relative_output_paths_give_a_config_that_works_from_anywhere(tmp_path):
+    workdir = tmp_path / "sim"
+    proc, stderr_path = launch_sim(workdir, "--kubeconfig-out", "out/kubeconfig", "--config-out", "out/platdeck.yaml")
+    try:
+        assert b"\n" in read_first_line(proc, 90), stderr_path.read_text()
+        # Loaded from another directory, the config still finds the kubeconfig the sim wrote.
+        status = subprocess.run(
+            [platdeck_bin(), "--config", str(workdir / "out" / "platdeck.yaml"), "status", "--format", "json"],
+            cwd=str(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["services"], status.stdout[:500]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0, stderr_path.read_text()
