@@ -75,7 +75,7 @@ pub const COMMANDS: &[(&str, Command, &str)] = &[
     ("clear_scope", Command::ClearScope, "clear service narrowing and filter"),
     ("restart", Command::Restart, "rollout restart the service (confirm)"),
     ("sync", Command::Sync, "Argo CD sync the service's app (confirm)"),
-    ("refresh", Command::Refresh, "Argo CD refresh the service's app (confirm)"),
+    ("refresh", Command::Refresh, "Argo CD refresh (Tasks: re-run failed)"),
     ("logs", Command::Logs, "Loki logs of the selected service, live"),
     ("quit", Command::Quit, "quit"),
     ("scaffold", Command::Scaffold, "scaffold a new service (golden path)"),
