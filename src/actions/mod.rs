@@ -2,6 +2,7 @@
 //! confirmation that names context, namespace and object, and an append-only audit log.
 
 pub mod audit;
+pub mod cluster_call;
 pub mod guard;
 pub mod mutation;
 pub mod redeploy;

@@ -1,29 +1,24 @@
 //! Sends a redeploy: the same requests `kubectl rollout restart` and Argo CD's documented
 //! kubectl flows send, through the one guard and into the audit log.
 
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::json;
 
 use super::audit::{AuditEntry, AuditLog};
+use super::cluster_call::{CallError, within_timeout};
 use super::guard::{Blocked, ReadOnly};
 use super::{Mutation, Strategy};
 
-/// Every mutating call gets this long.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 const FIELD_MANAGER: &str = "platdeck";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedeployError {
     #[error(transparent)]
     Blocked(#[from] Blocked),
-    #[error("{object}: {message}")]
-    Api { object: String, message: String },
-    #[error("{0}: no answer within {CALL_TIMEOUT:?}")]
-    Timeout(String),
+    #[error(transparent)]
+    Call(#[from] CallError),
     #[error("an Argo CD operation is already running on {0}; wait for it or terminate it first")]
     OperationInProgress(String),
 }
@@ -60,24 +55,6 @@ fn record(audit: &AuditLog, mutation: &Mutation, result: String) {
     }
 }
 
-async fn with_timeout<T>(
-    object: &str,
-    call: impl Future<Output = Result<T, kube::Error>>,
-) -> Result<T, RedeployError> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Err(_) => Err(RedeployError::Timeout(object.to_string())),
-        Ok(Err(err)) => Err(RedeployError::Api { object: object.to_string(), message: api_message(&err) }),
-        Ok(Ok(v)) => Ok(v),
-    }
-}
-
-fn api_message(err: &kube::Error) -> String {
-    match err {
-        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
-        other => other.to_string(),
-    }
-}
-
 async fn send(client: &kube::Client, mutation: &Mutation) -> Result<String, RedeployError> {
     let params = PatchParams::apply(FIELD_MANAGER);
     let params = PatchParams { force: false, ..params };
@@ -88,7 +65,7 @@ async fn send(client: &kube::Client, mutation: &Mutation) -> Result<String, Rede
             let body = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}});
             for name in &mutation.deployments {
                 let object = format!("deployment/{name}");
-                with_timeout(&object, api.patch(name, &params, &Patch::Strategic(&body))).await?;
+                within_timeout(&object, api.patch(name, &params, &Patch::Strategic(&body))).await?;
             }
             Ok(format!("restarted {}", mutation.objects().join(", ")))
         }
@@ -99,7 +76,7 @@ async fn send(client: &kube::Client, mutation: &Mutation) -> Result<String, Rede
             let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &application_resource());
             let object = format!("application.argoproj.io/{name}");
             let body = if mutation.strategy == Strategy::Sync {
-                let current = with_timeout(&object, api.get(name)).await?;
+                let current = within_timeout(&object, api.get(name)).await?;
                 if current.data.get("operation").is_some_and(|o| !o.is_null()) {
                     return Err(RedeployError::OperationInProgress(object));
                 }
@@ -109,7 +86,7 @@ async fn send(client: &kube::Client, mutation: &Mutation) -> Result<String, Rede
             } else {
                 json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}})
             };
-            with_timeout(&object, api.patch(name, &params, &Patch::Merge(&body))).await?;
+            within_timeout(&object, api.patch(name, &params, &Patch::Merge(&body))).await?;
             Ok(format!("{} requested for {object}", mutation.strategy.verb()))
         }
     }

@@ -4,19 +4,16 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DynamicObject, PostParams};
 use serde_json::Value;
 
 use super::audit::{AuditEntry, AuditLog};
+use super::cluster_call::{CallError, within_timeout};
 use super::guard::{Blocked, ReadOnly};
 use super::redeploy::application_resource;
 use crate::scaffold::{self, Plan, ScaffoldError, Written};
-
-/// Every cluster call gets this long.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What a scaffold will touch beyond its own new directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,10 +103,10 @@ pub enum ScaffoldActionError {
     Blocked(#[from] Blocked),
     #[error(transparent)]
     Scaffold(#[from] ScaffoldError),
-    #[error("{object}: {message}")]
-    Api { object: String, message: String },
-    #[error("{0}: no answer within {CALL_TIMEOUT:?}")]
-    Timeout(String),
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("the Application manifest is not an object: {0}")]
+    NotAnObject(String),
     #[error("the scaffold stopped unexpectedly: {0}")]
     Join(String),
 }
@@ -135,23 +132,6 @@ impl ScaffoldOutcome {
     }
 }
 
-async fn call<T>(
-    object: &str,
-    future: impl Future<Output = Result<T, kube::Error>>,
-) -> Result<T, ScaffoldActionError> {
-    match tokio::time::timeout(CALL_TIMEOUT, future).await {
-        Err(_) => Err(ScaffoldActionError::Timeout(object.to_string())),
-        Ok(Err(kube::Error::Api(status))) => Err(ScaffoldActionError::Api {
-            object: object.to_string(),
-            message: format!("{} ({})", status.message, status.code),
-        }),
-        Ok(Err(err)) => {
-            Err(ScaffoldActionError::Api { object: object.to_string(), message: err.to_string() })
-        }
-        Ok(Ok(v)) => Ok(v),
-    }
-}
-
 /// A deployment or an Argo CD Application of that name already in the cluster, described.
 pub async fn existing_in_cluster(
     client: &kube::Client,
@@ -160,12 +140,12 @@ pub async fn existing_in_cluster(
     argocd_namespace: &str,
 ) -> Result<Option<String>, ScaffoldActionError> {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    if call("deployment", deployments.get_opt(name)).await?.is_some() {
+    if within_timeout("deployment", deployments.get_opt(name)).await?.is_some() {
         return Ok(Some(format!("deployment/{name} in namespace {namespace}")));
     }
     let apps: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), argocd_namespace, &application_resource());
-    if call("application", apps.get_opt(name)).await?.is_some() {
+    if within_timeout("application", apps.get_opt(name)).await?.is_some() {
         return Ok(Some(format!("application.argoproj.io/{name} in namespace {argocd_namespace}")));
     }
     Ok(None)
@@ -176,15 +156,14 @@ pub async fn create_application(
     client: &kube::Client,
     application: &Value,
 ) -> Result<String, ScaffoldActionError> {
-    let object: DynamicObject = serde_json::from_value(application.clone()).map_err(|e| {
-        ScaffoldActionError::Api { object: "application".into(), message: format!("not an object: {e}") }
-    })?;
+    let object: DynamicObject = serde_json::from_value(application.clone())
+        .map_err(|e| ScaffoldActionError::NotAnObject(e.to_string()))?;
     let namespace = object.metadata.namespace.clone().unwrap_or_else(|| "argocd".into());
     let name = object.metadata.name.clone().unwrap_or_default();
     let label = format!("application.argoproj.io/{name}");
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &application_resource());
     let params = PostParams { field_manager: Some("platdeck".into()), ..PostParams::default() };
-    call(&label, api.create(&params, &object)).await?;
+    within_timeout(&label, api.create(&params, &object)).await?;
     Ok(label)
 }
 
