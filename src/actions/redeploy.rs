@@ -3,13 +3,13 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::json;
 
 use super::audit::{AuditEntry, AuditLog};
 use super::cluster_call::{CallError, within_timeout};
 use super::guard::{Blocked, ReadOnly};
 use super::{Mutation, Strategy};
+use crate::sources::custom_resources;
 
 const FIELD_MANAGER: &str = "platdeck";
 
@@ -21,13 +21,6 @@ pub enum RedeployError {
     Call(#[from] CallError),
     #[error("an Argo CD operation is already running on {0}; wait for it or terminate it first")]
     OperationInProgress(String),
-}
-
-pub fn application_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
-        "applications",
-    )
 }
 
 /// Guards, sends and audits one mutation. The guard runs before any request is built.
@@ -73,7 +66,8 @@ async fn send(client: &kube::Client, mutation: &Mutation) -> Result<String, Rede
             let Some((ns, name)) = &mutation.app else {
                 return Err(Blocked::Nothing("Argo CD application").into());
             };
-            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &application_resource());
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(client.clone(), ns, &custom_resources::application());
             let object = format!("application.argoproj.io/{name}");
             let body = if mutation.strategy == Strategy::Sync {
                 let current = within_timeout(&object, api.get(name)).await?;

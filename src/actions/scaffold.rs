@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::audit::{AuditEntry, AuditLog};
 use super::cluster_call::{CallError, within_timeout};
 use super::guard::{Blocked, ReadOnly};
-use super::redeploy::application_resource;
 use crate::scaffold::{self, Plan, ScaffoldError, Written};
+use crate::sources::custom_resources;
 
 /// What a scaffold will touch beyond its own new directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +144,7 @@ pub async fn existing_in_cluster(
         return Ok(Some(format!("deployment/{name} in namespace {namespace}")));
     }
     let apps: Api<DynamicObject> =
-        Api::namespaced_with(client.clone(), argocd_namespace, &application_resource());
+        Api::namespaced_with(client.clone(), argocd_namespace, &custom_resources::application());
     if within_timeout("application", apps.get_opt(name)).await?.is_some() {
         return Ok(Some(format!("application.argoproj.io/{name} in namespace {argocd_namespace}")));
     }
@@ -161,7 +161,8 @@ pub async fn create_application(
     let namespace = object.metadata.namespace.clone().unwrap_or_else(|| "argocd".into());
     let name = object.metadata.name.clone().unwrap_or_default();
     let label = format!("application.argoproj.io/{name}");
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &application_resource());
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &namespace, &custom_resources::application());
     let params = PostParams { field_manager: Some("platdeck".into()), ..PostParams::default() };
     within_timeout(&label, api.create(&params, &object)).await?;
     Ok(label)

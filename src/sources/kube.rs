@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::core::ApiResource;
+
+use super::custom_resources::{self, resource};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
@@ -23,10 +25,6 @@ pub struct WatchScope {
     pub namespace: Option<String>,
     /// Where Argo CD Applications live.
     pub argocd_namespace: String,
-}
-
-fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
 }
 
 /// The full object as the API server sent it (metadata back in place), for the pure projections.
@@ -61,13 +59,12 @@ pub fn spawn_watchers(
             None => Api::all_with(client.clone(), ar),
         }
     };
-    let apps_ar = resource("argoproj.io", "v1alpha1", "Application", "applications");
+    let apps_ar = custom_resources::application();
     let apps = Api::namespaced_with(client.clone(), &scope.argocd_namespace, &apps_ar);
     let deploy_api = ns_api(&resource("apps", "v1", "Deployment", "deployments"));
     let pod_api = ns_api(&resource("", "v1", "Pod", "pods"));
-    let report_api = ns_api(&resource("wgpolicyk8s.io", "v1alpha2", "PolicyReport", "policyreports"));
-    let policy_api =
-        Api::all_with(client.clone(), &resource("kyverno.io", "v1", "ClusterPolicy", "clusterpolicies"));
+    let report_api = ns_api(&custom_resources::policy_report());
+    let policy_api = Api::all_with(client.clone(), &custom_resources::cluster_policy());
     let event_api = ns_api(&resource("", "v1", "Event", "events"));
     let warnings = watcher::Config::default().fields("type=Warning");
 

@@ -2,6 +2,7 @@
 //! notified (no whole lists through channels). Timeouts, backoff, reconnects and redaction live here.
 
 pub mod cache;
+pub mod custom_resources;
 pub mod ecr;
 pub mod grafana;
 pub mod kube;

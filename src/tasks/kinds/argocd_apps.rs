@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
-use kube::core::GroupVersionKind;
+use kube::api::{Api, DynamicObject, ListParams};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -42,13 +41,6 @@ pub fn build(p: Params, env: Arc<Env>) -> Built {
     built(p, env, run, plan, false, false)
 }
 
-pub fn applications_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
-        "applications",
-    )
-}
-
 fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome> {
     Box::pin(async move {
         let client = match env.kube() {
@@ -56,7 +48,8 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
             Err(e) => return Outcome::Failed(e),
         };
         let namespace = p.namespace.clone().unwrap_or_else(|| env.config.argocd.namespace.clone());
-        let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &applications_resource());
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client, &namespace, &crate::sources::custom_resources::application());
         wait_for(io, p.within, Duration::from_secs(1), || {
             let api = api.clone();
             let namespace = namespace.clone();

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
-use kube::core::GroupVersionKind;
+use kube::api::{Api, DynamicObject, ListParams};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Built, built, list_some};
+use crate::sources::custom_resources;
 use crate::tasks::engine::{Outcome, TaskIo};
 use crate::tasks::env::Env;
 
@@ -36,14 +36,6 @@ pub fn build(p: Params, env: Arc<Env>) -> Built {
         p.policies.join(", ")
     );
     built(p, env, run, plan, false, true)
-}
-
-pub fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
-}
-
-pub fn policy_reports() -> ApiResource {
-    resource("wgpolicyk8s.io", "v1alpha2", "PolicyReport", "policyreports")
 }
 
 fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome> {
@@ -77,8 +69,7 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
             return Outcome::Failed(format!("Kyverno controllers not available: {}", unavailable.join(", ")));
         }
         io.line(format!("{} controllers available in {}", list.len(), p.namespace));
-        let policies: Api<DynamicObject> =
-            Api::all_with(client.clone(), &resource("kyverno.io", "v1", "ClusterPolicy", "clusterpolicies"));
+        let policies: Api<DynamicObject> = Api::all_with(client.clone(), &custom_resources::cluster_policy());
         let mut problems = Vec::new();
         for name in &p.policies {
             match policies.get_opt(name).await {
@@ -104,7 +95,7 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
         if !problems.is_empty() {
             return Outcome::Failed(problems.join("; "));
         }
-        let reports: Api<DynamicObject> = Api::all_with(client, &policy_reports());
+        let reports: Api<DynamicObject> = Api::all_with(client, &custom_resources::policy_report());
         let summary = match reports.list(&ListParams::default()).await {
             Ok(list) => summarise(list.items.iter().map(|r| serde_json::to_value(r).unwrap_or_default())),
             Err(e) => format!("PolicyReports unavailable: {e}"),

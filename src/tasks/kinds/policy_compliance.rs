@@ -9,8 +9,8 @@ use kube::api::{Api, DynamicObject, ListParams};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kyverno::policy_reports;
 use super::{Built, built, list_some};
+use crate::sources::custom_resources;
 use crate::tasks::engine::{Outcome, TaskIo};
 use crate::tasks::env::Env;
 
@@ -44,7 +44,8 @@ fn run<'a>(p: &'a Params, env: &'a Env, io: &'a TaskIo) -> BoxFuture<'a, Outcome
         if deployments.is_empty() {
             return Outcome::Failed(format!("no deployment in {} matches {}", p.namespace, p.selector));
         }
-        let reports: Api<DynamicObject> = Api::namespaced_with(client, &p.namespace, &policy_reports());
+        let reports: Api<DynamicObject> =
+            Api::namespaced_with(client, &p.namespace, &custom_resources::policy_report());
         let reports: Vec<Value> = match reports.list(&ListParams::default()).await {
             Ok(l) => l.items.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect(),
             Err(e) => return Outcome::Failed(format!("cannot list PolicyReports in {}: {e}", p.namespace)),
