@@ -499,8 +499,7 @@ impl Follow {
 
     /// Cancels the follow and waits for it to end.
     pub async fn stop(self) {
-        self.token.cancel();
-        let _ = self.task.await;
+        super::stop::stop_task(&self.token, self.task).await;
     }
 }
 

@@ -11,3 +11,4 @@ pub mod log_buffer;
 pub mod loki;
 pub mod pod_logs;
 pub mod prometheus;
+pub mod stop;

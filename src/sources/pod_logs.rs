@@ -78,8 +78,7 @@ impl PodLogs {
 
     /// Cancels every stream and waits for them to end.
     pub async fn stop(self) {
-        self.token.cancel();
-        let _ = self.task.await;
+        super::stop::stop_task(&self.token, self.task).await;
     }
 }
 
