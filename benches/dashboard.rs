@@ -18,26 +18,26 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 
-use platdeck::config::{KeyName, KeySpec};
-use platdeck::platform::fixtures::snapshot_from_dir;
-use platdeck::platform::{PodInfo, Snapshot, project};
-use platdeck::sim::scenario::ScenarioSource;
-use platdeck::sim::{SimOptions, SimServer};
-use platdeck::sources::cache::{Caches, ResourceCache};
-use platdeck::sources::kube::{WatchScope, spawn_watchers};
-use platdeck::sources::kube_client::connect;
-use platdeck::tui::action::Action;
-use platdeck::tui::keymap::Keymap;
-use platdeck::tui::render::render;
-use platdeck::tui::state::{State, View};
-use platdeck::tui::theme::Theme;
-use platdeck::tui::update::update;
+use platdeck_console::config::{KeyName, KeySpec};
+use platdeck_console::sources::cache::{Caches, ResourceCache};
+use platdeck_console::sources::kube::{WatchScope, spawn_watchers};
+use platdeck_console::sources::kube_client::connect;
+use platdeck_console::tui::action::Action;
+use platdeck_console::tui::keymap::Keymap;
+use platdeck_console::tui::render::render;
+use platdeck_console::tui::state::{State, View};
+use platdeck_console::tui::theme::Theme;
+use platdeck_console::tui::update::update;
+use platdeck_core::platform::fixtures::{fixture_dir, snapshot_from_dir};
+use platdeck_core::platform::{PodInfo, Snapshot, project};
+use platdeck_sim::scenario::ScenarioSource;
+use platdeck_sim::{SimOptions, SimServer};
 
 const PODS: usize = 10_000;
 
 fn fixture_pod() -> Value {
     let list: Value = serde_json::from_str(
-        &std::fs::read_to_string("tests/fixtures/platform/incident/workloads.json").unwrap(),
+        &std::fs::read_to_string(fixture_dir("incident").join("workloads.json")).unwrap(),
     )
     .unwrap();
     list["items"].as_array().unwrap().iter().find(|i| i["kind"] == "Pod").cloned().unwrap()
@@ -45,7 +45,7 @@ fn fixture_pod() -> Value {
 
 /// A snapshot with `pods` pods spread over 500 deployments and apps, built from real fixture objects.
 fn big_snapshot(pods: usize) -> Snapshot {
-    let base = snapshot_from_dir("tests/fixtures/platform/incident".as_ref()).unwrap();
+    let base = snapshot_from_dir(&fixture_dir("incident")).unwrap();
     let template = base.pods.iter().find(|p| p.owner.is_some()).cloned().unwrap();
     let dep_template = base.deployments[0].clone();
     let app_template = base.apps[0].clone();
@@ -79,7 +79,8 @@ fn big_snapshot(pods: usize) -> Snapshot {
 }
 
 fn state_with(snapshot: Snapshot) -> State {
-    let now = platdeck::platform::fixtures::snapshot_time(&snapshot).unwrap_or_else(jiff::Timestamp::now);
+    let now =
+        platdeck_core::platform::fixtures::snapshot_time(&snapshot).unwrap_or_else(jiff::Timestamp::now);
     let mut state = State::new("bench".into(), false, None, Keymap::default_map().unwrap(), now);
     state.width = 200;
     state.height = 60;
@@ -152,7 +153,7 @@ fn apply_events(c: &mut Criterion) {
 }
 
 fn start_sim(rt: &tokio::runtime::Runtime) -> SimServer {
-    rt.block_on(platdeck::sim::start(SimOptions {
+    rt.block_on(platdeck_sim::start(SimOptions {
         scenario: ScenarioSource::Builtin("platform".into()),
         scale: Some("pods=10000,apps=500".parse().unwrap()),
         ..SimOptions::default()

@@ -8,52 +8,34 @@
 // Benchmark set-up failing is a bug in the benchmark: panicking is the right report.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::System;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use cap::Cap;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use platdeck::platform::ServiceKey;
-use platdeck::platform::logfilter::LogFilter;
-use platdeck::platform::logline::parse;
-use platdeck::platform::logwindow::LogWindow;
-use platdeck::sources::log_buffer::{LogBuffer, LogEntry};
-use platdeck::sources::loki::{Follow, LokiClientConfig};
-use platdeck::tui::action::Action;
-use platdeck::tui::keymap::Keymap;
-use platdeck::tui::logs::LogsPane;
-use platdeck::tui::render::render;
-use platdeck::tui::state::State;
-use platdeck::tui::theme::Theme;
-use platdeck::tui::update::update;
+use platdeck_console::sources::log_buffer::{LogBuffer, LogEntry};
+use platdeck_console::sources::loki::{Follow, LokiClientConfig};
+use platdeck_console::tui::action::Action;
+use platdeck_console::tui::keymap::Keymap;
+use platdeck_console::tui::logs::LogsPane;
+use platdeck_console::tui::render::render;
+use platdeck_console::tui::state::State;
+use platdeck_console::tui::theme::Theme;
+use platdeck_console::tui::update::update;
+use platdeck_core::platform::ServiceKey;
+use platdeck_core::platform::logfilter::LogFilter;
+use platdeck_core::platform::logline::parse;
+use platdeck_core::platform::logwindow::LogWindow;
 
 /// Counts live heap bytes, so the ring's memory is measured exactly rather than through RSS.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: Cap<System> = Cap::new(System, usize::MAX);
 
 fn entries(n: usize) -> Vec<LogEntry> {
     let labels = Arc::new(BTreeMap::from([
@@ -139,12 +121,12 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 
     let before_rss = rss_mb();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = ALLOC.allocated() as isize;
     let buffer = LogBuffer::new(50_000);
     for e in entries(50_000) {
         buffer.insert(e);
     }
-    let heap = LIVE.load(Ordering::Relaxed) - before;
+    let heap = ALLOC.allocated() as isize - before;
     println!(
         "log ring with {} lines: {:.1} MB heap, {} bytes per line (+{:.1} MB resident)",
         buffer.len(),
@@ -161,7 +143,7 @@ fn median(mut samples: Vec<f64>) -> (f64, f64, f64) {
 
 /// A seed-format request line; every 50th an error on `/api/payments/<n>` (what the regex filter keeps).
 fn seed_line(i: usize, msg: &str) -> String {
-    let error = i % 50 == 0;
+    let error = i.is_multiple_of(50);
     format!(
         r#"{{"level":"{}","msg":"{msg}","service":"payments-api","method":"GET","path":"/api/payments/{i}","status":{},"duration_ms":{}.5}}"#,
         if error { "error" } else { "info" },
@@ -226,7 +208,7 @@ async fn ui_loop(
 fn end_to_end(_c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
-        let sim = platdeck::sim::start(platdeck::sim::SimOptions::default()).await.unwrap();
+        let sim = platdeck_sim::start(platdeck_sim::SimOptions::default()).await.unwrap();
         let loki = sim.endpoints.loki.clone();
         let client = reqwest::Client::new();
         const LINES: usize = 20_000;

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
-pub use crate::actions::Strategy;
-use crate::sim::faults::FaultSpec;
-use crate::sim::scenario::Scale;
+pub use platdeck_console::actions::Strategy;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,9 +35,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The dashboard against the embedded simulated platform, started in-process.
+    #[cfg(feature = "demo")]
     Demo(SimArgs),
     /// The simulated platform alone, headless, on 127.0.0.1: prints its endpoints as JSON on stdout
     /// and runs until SIGINT/SIGTERM.
+    #[cfg(feature = "demo")]
     Sim(SimCommand),
     /// One-shot snapshot of the dashboard model, for scripts and chat-ops.
     Status {
@@ -152,91 +152,35 @@ pub enum TaskFormat {
     Junit,
 }
 
-/// `--demo` on a headless command: run against the embedded simulated platform.
+/// `--demo` on a headless command (built without the `demo` feature: nothing, and every command runs
+/// against a real cluster).
+#[cfg(not(feature = "demo"))]
 #[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
-    /// Start the embedded simulated platform in-process and run against it.
-    #[arg(long)]
-    pub demo: bool,
-    #[command(flatten)]
-    pub sim: SimArgs,
-}
+pub struct DemoArgs {}
 
-/// What shapes a simulated platform (shared by `sim` and `demo`).
-#[derive(Debug, Clone, Args)]
-pub struct SimArgs {
-    /// Built-in scenario (platform, incident) or a scenario file.
-    #[arg(long, default_value = "platform", value_name = "NAME|FILE")]
-    pub scenario: String,
-    /// Generated services on top of the scenario, e.g. pods=20000,apps=500.
-    #[arg(long, value_name = "pods=N,apps=M", value_parser = parse_scale)]
-    pub scale: Option<Scale>,
-    /// Injected faults, e.g. watch-drop=0.2,expire=0.1,latency=10ms..200ms,error-rate=0.05,ws-drop-after=10,seed=7.
-    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
-    pub faults: Option<FaultSpec>,
-    /// Scenario time multiplier (2 runs the timeline twice as fast).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
-    pub speed: f64,
-    /// Background pod updates per second, spread over all pods (load for benchmarks).
-    #[arg(long, default_value_t = 0.0, value_name = "N")]
-    pub churn: f64,
-}
-
-#[derive(Debug, Args)]
-pub struct SimCommand {
-    #[command(flatten)]
-    pub sim: SimArgs,
-    /// Write the endpoints JSON to this file too.
-    #[arg(long, value_name = "FILE")]
-    pub endpoints_out: Option<PathBuf>,
-    /// Write a kubeconfig for the simulated cluster.
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig_out: Option<PathBuf>,
-    /// Write a platdeck config pointing at the simulated platform.
-    #[arg(long, value_name = "FILE")]
-    pub config_out: Option<PathBuf>,
-    /// Port of the Kubernetes API (0: a free one).
-    #[arg(long, default_value_t = 0)]
-    pub kube_port: u16,
-    /// Port of Loki (0: a free one).
-    #[arg(long, default_value_t = 0)]
-    pub loki_port: u16,
-    /// Port of Grafana (0: a free one).
-    #[arg(long, default_value_t = 0)]
-    pub grafana_port: u16,
-    /// Port of the Prometheus metrics exposition (0: a free one).
-    #[arg(long, default_value_t = 0)]
-    pub metrics_port: u16,
-    /// Port of ECR (0: a free one).
-    #[arg(long, default_value_t = 0)]
-    pub ecr_port: u16,
-}
-
-fn parse_scale(text: &str) -> Result<Scale, String> {
-    text.parse()
-}
-
-fn parse_faults(text: &str) -> Result<FaultSpec, String> {
-    FaultSpec::parse(text).map_err(|e| e.to_string())
-}
-
-fn parse_speed(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 && s <= 1000.0 => Ok(s),
-        _ => Err(format!("`{text}` is not a speed between 0 and 1000")),
+#[cfg(not(feature = "demo"))]
+impl DemoArgs {
+    pub fn requested(&self) -> bool {
+        false
     }
 }
+
+#[cfg(feature = "demo")]
+pub use crate::demo::cli::{DemoArgs, SimArgs, SimCommand};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    #[cfg(feature = "demo")]
+    use platdeck_sim::scenario::Scale;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
 
+    #[cfg(feature = "demo")]
     #[test]
     fn sim_flags_parse() {
         let cli = Cli::try_parse_from([
@@ -264,6 +208,7 @@ mod tests {
         assert_eq!(sim.sim.speed, 4.0);
     }
 
+    #[cfg(feature = "demo")]
     #[test]
     fn bad_values_are_refused() {
         assert!(Cli::try_parse_from(["platdeck", "sim", "--speed", "0"]).is_err());
@@ -273,6 +218,7 @@ mod tests {
         assert!(Cli::try_parse_from(["platdeck", "redeploy", "x", "--strategy", "nope"]).is_err());
     }
 
+    #[cfg(feature = "demo")]
     #[test]
     fn headless_commands_parse() {
         let cli = Cli::try_parse_from([
@@ -301,6 +247,7 @@ mod tests {
         assert!(Cli::try_parse_from(["platdeck"]).unwrap().command.is_none());
     }
 
+    #[cfg(feature = "demo")]
     #[test]
     fn scaffold_parses() {
         let cli = Cli::try_parse_from([

@@ -1,21 +1,45 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
 use clap::{CommandFactory, FromArgMatches};
 use color_eyre::eyre::Result;
 
-use platdeck::cli::{Cli, Command};
-use platdeck::commands::console::{Flags, console};
-use platdeck::commands::target::Target;
-use platdeck::commands::{provision, redeploy, scaffold, sim, status, validate};
-use platdeck::{config, logging};
+mod cli;
+mod commands;
+#[cfg(feature = "demo")]
+mod demo;
+mod exit;
 
-fn main() -> Result<()> {
+use cli::{Cli, Command};
+use commands::console::{Flags, console};
+use commands::target::Target;
+use commands::{provision, redeploy, scaffold, status, validate};
+use platdeck_console::{config, logging};
+
+fn main() -> ExitCode {
     let help = format!("Log file: {}", logging::log_file_path().display());
     let matches = Cli::command().after_help(help).get_matches();
-    let cli = Cli::from_arg_matches(&matches)?;
-    // Error reports and panics are readable (and the terminal restored) before anything else runs.
-    color_eyre::config::HookBuilder::default()
-        .display_location_section(false)
-        .display_env_section(false)
-        .install()?;
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    // Panics are readable (and the terminal restored) before anything else runs; colour only on a
+    // terminal that wants it.
+    let plain =
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || !std::io::stderr().is_terminal();
+    let hooks =
+        color_eyre::config::HookBuilder::default().display_location_section(false).display_env_section(false);
+    let hooks = if plain { hooks.theme(color_eyre::config::Theme::new()) } else { hooks };
+    if let Err(err) = hooks.install() {
+        eprintln!("platdeck: cannot install the panic report: {err}");
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => exit::report(&err),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     let _log_guard = logging::init().ok();
     // A malformed config is an error naming file, line, column and key, whatever the command.
     let config = config::load(cli.config.as_deref())?.config;
@@ -29,30 +53,28 @@ fn main() -> Result<()> {
         let flags = Flags { namespace, readonly: cli.readonly };
         match cli.command {
             None => console(&config, Target::cluster(&config, cli.context.as_deref()), flags).await,
+            #[cfg(feature = "demo")]
             Some(Command::Demo(args)) => console(&config, Target::demo(&args).await?, flags).await,
-            Some(Command::Sim(cmd)) => sim::run(cmd).await,
+            #[cfg(feature = "demo")]
+            Some(Command::Sim(cmd)) => demo::sim_command::run(cmd).await,
             Some(Command::Status { demo, format }) => {
-                let target =
-                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let target = Target::resolve(&config, cli.context.as_deref(), &demo).await?;
                 status::run(&config, target, namespace, format).await
             }
             Some(Command::Redeploy { service, strategy, yes, demo }) => {
-                let target =
-                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let target = Target::resolve(&config, cli.context.as_deref(), &demo).await?;
                 let request =
                     redeploy::Request { service: &service, strategy, yes, readonly: cli.readonly, namespace };
                 redeploy::run(&config, target, request).await
             }
             Some(Command::Validate { demo, phase, format, output, suite }) => {
-                let target =
-                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let target = Target::resolve(&config, cli.context.as_deref(), &demo).await?;
                 let request =
                     validate::Request { phases: phase, format, output, suite, readonly: cli.readonly };
                 validate::run_validate(&config, target, request).await
             }
             Some(Command::Provision { demo, dry_run, yes, suite }) => {
-                let target =
-                    Target::resolve(&config, cli.context.as_deref(), demo.demo.then_some(&demo.sim)).await?;
+                let target = Target::resolve(&config, cli.context.as_deref(), &demo).await?;
                 let request = provision::Request { dry_run, yes, suite, readonly: cli.readonly };
                 provision::run_provision(&config, target, request).await
             }

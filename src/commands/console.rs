@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use color_eyre::eyre::Result;
 
 use super::target::Target;
-use crate::actions::audit::AuditLog;
-use crate::actions::guard::ReadOnly;
-use crate::config::{Config, LokiAuth};
-use crate::platform::explore::ExploreTarget;
-use crate::scaffold::Platform;
-use crate::sources::loki::LokiClientConfig;
-use crate::tui::app::{ConsoleOptions, run};
-use crate::tui::keymap::Keymap;
-use crate::tui::scaffold_runner::ScaffoldSettings;
-use crate::tui::theme::Theme;
+use platdeck_console::actions::audit::AuditLog;
+use platdeck_console::actions::guard::ReadOnly;
+use platdeck_console::config::Config;
+use platdeck_console::scaffold::Platform;
+use platdeck_console::sources::loki::LokiClientConfig;
+use platdeck_console::tui::app::{ConsoleOptions, run};
+use platdeck_console::tui::keymap::Keymap;
+use platdeck_console::tui::scaffold_runner::ScaffoldSettings;
+use platdeck_console::tui::theme::Theme;
+use platdeck_core::platform::explore::ExploreTarget;
 
 pub struct Flags<'a> {
     pub namespace: Option<&'a str>,
@@ -59,13 +59,5 @@ fn loki_client(config: &Config, target_url: Option<&str>) -> Result<Option<LokiC
     let Some(url) = target_url.map(str::to_string).or_else(|| config.loki.url.clone()) else {
         return Ok(None);
     };
-    let (mut bearer, mut basic) = (None, None);
-    match &config.loki.auth {
-        LokiAuth::None => {}
-        LokiAuth::Bearer { token } => bearer = token.resolve()?,
-        LokiAuth::Basic { username, password } => {
-            basic = password.resolve()?.map(|p| (username.clone(), p));
-        }
-    }
-    Ok(Some(LokiClientConfig { url, tenant: config.loki.tenant.clone(), bearer, basic }))
+    Ok(Some(LokiClientConfig::from_config(url, &config.loki)?))
 }

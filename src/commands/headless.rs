@@ -10,10 +10,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::target::Target;
-use crate::config::Config;
-use crate::sources::cache::Caches;
-use crate::sources::kube::{WatchScope, spawn_watchers};
-use crate::sources::kube_client::{Connection, connect};
+use platdeck_console::config::Config;
+use platdeck_console::sources::cache::Caches;
+use platdeck_console::sources::kube::{WatchScope, spawn_watchers};
+use platdeck_console::sources::kube_client::{Connection, connect};
 
 /// How long a headless command waits for the sources' first lists.
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
@@ -54,7 +54,7 @@ impl Live {
 /// Terminal-safe text: cluster-sourced strings may carry escape sequences.
 pub fn print_clean(text: &str) {
     for line in text.lines() {
-        println!("{}", crate::tui::sanitize::clean(line));
+        println!("{}", platdeck_core::sanitize::clean(line));
     }
 }
 

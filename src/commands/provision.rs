@@ -9,8 +9,8 @@ use color_eyre::eyre::{Result, bail};
 use super::headless::confirm;
 use super::target::Target;
 use super::tasks_run::{emit, env_for, exit_failed, load_suite, run};
-use crate::config::Config;
-use crate::report::tasks;
+use platdeck_console::config::Config;
+use platdeck_console::report::tasks;
 
 pub struct Request {
     pub dry_run: bool,

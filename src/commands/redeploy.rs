@@ -7,13 +7,13 @@ use color_eyre::eyre::{Result, bail, eyre};
 
 use super::headless::{Live, confirm, print_clean};
 use super::target::Target;
-use crate::actions::audit::{AuditEntry, AuditLog};
-use crate::actions::guard::ReadOnly;
-use crate::actions::{Mutation, Strategy, redeploy};
-use crate::config::Config;
-use crate::platform::project::{health_name, sync_name};
-use crate::platform::services::{ServiceView, services};
-use crate::platform::{HealthStatus, RolloutState, ServiceKey};
+use platdeck_console::actions::audit::{AuditEntry, AuditLog};
+use platdeck_console::actions::guard::ReadOnly;
+use platdeck_console::actions::{Mutation, Strategy, redeploy};
+use platdeck_console::config::Config;
+use platdeck_core::platform::project::{health_name, sync_name};
+use platdeck_core::platform::services::{ServiceView, services};
+use platdeck_core::platform::{HealthStatus, RolloutState, ServiceKey};
 
 /// How long progress is followed after the request was accepted.
 const FOLLOW_FOR: Duration = Duration::from_secs(180);

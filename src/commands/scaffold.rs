@@ -10,13 +10,13 @@ use color_eyre::eyre::{Result, bail};
 
 use super::headless::{confirm, print_clean};
 use super::target::Target;
-use crate::actions::audit::AuditLog;
-use crate::actions::guard::ReadOnly;
-use crate::actions::scaffold::{ScaffoldMutation, ScaffoldOutcome, execute, existing_in_cluster};
 use crate::cli::ScaffoldArgs;
-use crate::config::Config;
-use crate::scaffold::{Plan, Platform, Request, ScaffoldError, builtin_templates, plan};
-use crate::sources::kube_client::{Connection, connect};
+use platdeck_console::actions::audit::AuditLog;
+use platdeck_console::actions::guard::ReadOnly;
+use platdeck_console::actions::scaffold::{ScaffoldMutation, ScaffoldOutcome, execute, existing_in_cluster};
+use platdeck_console::config::Config;
+use platdeck_console::scaffold::{Plan, Platform, Request, ScaffoldError, builtin_templates, plan};
+use platdeck_console::sources::kube_client::{Connection, connect};
 
 pub struct Flags<'a> {
     pub namespace: Option<&'a str>,
@@ -30,10 +30,8 @@ pub async fn run(config: &Config, args: ScaffoldArgs, flags: Flags<'_>) -> Resul
         print_templates();
         return Ok(());
     }
-    let target = if args.demo.demo {
-        Some(Target::demo(&args.demo.sim).await?)
-    } else if args.apply {
-        Some(Target::cluster(config, flags.context))
+    let target = if args.demo.requested() || args.apply {
+        Some(Target::resolve(config, flags.context, &args.demo).await?)
     } else {
         None
     };

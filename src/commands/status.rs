@@ -5,10 +5,10 @@ use color_eyre::eyre::Result;
 use super::headless::{Live, print_clean};
 use super::target::Target;
 use crate::cli::OutputFormat;
-use crate::config::Config;
-use crate::platform::overview::overview;
-use crate::platform::services::services;
-use crate::report::status::{to_json, to_table};
+use platdeck_console::config::Config;
+use platdeck_console::report::status::{to_json, to_table};
+use platdeck_core::platform::overview::overview;
+use platdeck_core::platform::services::services;
 
 pub async fn run(
     config: &Config,

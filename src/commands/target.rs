@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use color_eyre::eyre::{Context, Result};
+use color_eyre::eyre::Result;
 
-use crate::cli::SimArgs;
-use crate::config::Config;
-use crate::sim::SimServer;
-use crate::sim::server::Ports;
+use crate::cli::DemoArgs;
+#[cfg(feature = "demo")]
+use crate::demo::{cli::SimArgs, embedded::EmbeddedPlatform};
+use platdeck_console::config::Config;
 
 pub struct Target {
     pub kubeconfig: Option<PathBuf>,
@@ -19,7 +19,8 @@ pub struct Target {
     /// when the config's `gitops.repo` is unset.
     pub gitops_repo: Option<PathBuf>,
     /// The in-process sim, kept alive as long as the target is.
-    sim: Option<(SimServer, PathBuf)>,
+    #[cfg(feature = "demo")]
+    embedded: Option<EmbeddedPlatform>,
 }
 
 impl Target {
@@ -30,46 +31,55 @@ impl Target {
             context: cli_context.map(str::to_string).or_else(|| config.cluster.context.clone()),
             loki_url: None,
             gitops_repo: None,
-            sim: None,
+            #[cfg(feature = "demo")]
+            embedded: None,
         }
     }
 
     /// The embedded simulated platform, with a kubeconfig written for it like for any cluster.
+    #[cfg(feature = "demo")]
     pub async fn demo(args: &SimArgs) -> Result<Self> {
-        let sim = super::start_sim(args, Ports::default()).await?;
-        let dir = std::env::temp_dir().join(format!("platdeck-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-        let kubeconfig = dir.join("kubeconfig");
-        std::fs::write(&kubeconfig, sim.endpoints.kubeconfig_yaml())
-            .wrap_err_with(|| format!("cannot write {}", kubeconfig.display()))?;
-        let context = Some(sim.endpoints.kube_context.clone());
-        let loki_url = Some(sim.endpoints.loki.clone());
-        let gitops_repo = demo_gitops_repository(&dir);
-        Ok(Self { kubeconfig: Some(kubeconfig), context, loki_url, gitops_repo, sim: Some((sim, dir)) })
+        let embedded = EmbeddedPlatform::start(args).await?;
+        let context = Some(embedded.sim.endpoints.kube_context.clone());
+        let loki_url = Some(embedded.sim.endpoints.loki.clone());
+        let gitops_repo = demo_gitops_repository(&embedded.dir);
+        Ok(Self {
+            kubeconfig: Some(embedded.kubeconfig()),
+            context,
+            loki_url,
+            gitops_repo,
+            embedded: Some(embedded),
+        })
     }
 
-    pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: Option<&SimArgs>) -> Result<Self> {
-        match demo {
-            Some(args) => Self::demo(args).await,
-            None => Ok(Self::cluster(config, cli_context)),
+    /// With `--demo`, the embedded platform; else the cluster of the config and `--context`.
+    pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: &DemoArgs) -> Result<Self> {
+        #[cfg(feature = "demo")]
+        if demo.demo {
+            return Self::demo(&demo.sim).await;
         }
+        let _ = demo;
+        Ok(Self::cluster(config, cli_context))
     }
 
     /// With `--demo`: `config` with every endpoint (kube context, Loki, Grafana, Prometheus, ECR) pointed
     /// at the in-process sim, as `platdeck sim --config-out` writes it; else `config` unchanged.
     pub fn effective_config(&self, config: &Config) -> Config {
-        let Some((sim, dir)) = &self.sim else { return config.clone() };
-        let sim_config = super::sim::config_for(&sim.endpoints, Some(&dir.join("kubeconfig")));
-        let mut merged = config.clone();
-        merged.cluster.context = sim_config.cluster.context;
-        merged.cluster.kubeconfig = sim_config.cluster.kubeconfig;
-        merged.loki.url = sim_config.loki.url;
-        merged.grafana = sim_config.grafana;
-        merged.prometheus = sim_config.prometheus;
-        merged.ecr.region = sim_config.ecr.region;
-        merged.ecr.account_id = sim_config.ecr.account_id;
-        merged.ecr.endpoint_url = sim_config.ecr.endpoint_url;
-        merged
+        #[cfg(feature = "demo")]
+        if let Some(embedded) = &self.embedded {
+            let sim_config = embedded.config();
+            let mut merged = config.clone();
+            merged.cluster.context = sim_config.cluster.context;
+            merged.cluster.kubeconfig = sim_config.cluster.kubeconfig;
+            merged.loki.url = sim_config.loki.url;
+            merged.grafana = sim_config.grafana;
+            merged.prometheus = sim_config.prometheus;
+            merged.ecr.region = sim_config.ecr.region;
+            merged.ecr.account_id = sim_config.ecr.account_id;
+            merged.ecr.endpoint_url = sim_config.ecr.endpoint_url;
+            return merged;
+        }
+        config.clone()
     }
 
     /// The GitOps repository scaffolds commit to: the config's `gitops.repo` when it is a local
@@ -81,18 +91,19 @@ impl Target {
 
     /// Stops the in-process sim (if any) and removes its kubeconfig.
     pub async fn close(self) {
-        if let Some((sim, dir)) = self.sim {
-            let _ = tokio::time::timeout(super::SHUTDOWN_GRACE, sim.shutdown()).await;
-            let _ = std::fs::remove_dir_all(dir);
+        #[cfg(feature = "demo")]
+        if let Some(embedded) = self.embedded {
+            embedded.close().await;
         }
     }
 }
 
 /// The demo's GitOps repository: a fresh `git init` repository on `main` in the demo's directory. Without
 /// git the demo still runs; scaffolding then writes no GitOps commit.
+#[cfg(feature = "demo")]
 fn demo_gitops_repository(dir: &std::path::Path) -> Option<PathBuf> {
     let repo = dir.join("gitops");
-    match crate::scaffold::gitops::init_repository(&repo, "main") {
+    match platdeck_console::scaffold::gitops::init_repository(&repo, "main") {
         Ok(()) => Some(repo),
         Err(err) => {
             tracing::warn!(%err, "no GitOps repository for the demo");

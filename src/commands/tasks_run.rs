@@ -10,13 +10,13 @@ use color_eyre::eyre::{Result, eyre};
 use tokio_util::sync::CancellationToken;
 
 use super::target::Target;
-use crate::actions::guard::ReadOnly;
-use crate::config::Config;
-use crate::report::tasks::line;
-use crate::tasks::engine::{self, RunSnapshot, Status};
-use crate::tasks::suite::{Suite, source_from_arg};
-use crate::tasks::{Env, engine::human_duration};
-use crate::tui::sanitize::clean;
+use platdeck_console::actions::guard::ReadOnly;
+use platdeck_console::config::Config;
+use platdeck_console::report::tasks::line;
+use platdeck_console::tasks::engine::{self, RunSnapshot, Status};
+use platdeck_console::tasks::suite::{Suite, source_from_arg};
+use platdeck_console::tasks::{Env, engine::human_duration};
+use platdeck_core::sanitize::clean;
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -36,7 +36,7 @@ pub fn load_suite(env: &Arc<Env>, file: Option<&Path>, builtin: &str, phases: &[
 pub async fn run(suite: &Suite) -> RunSnapshot {
     let token = CancellationToken::new();
     let handle = engine::start(&suite.plan, suite.concurrency, &token, None);
-    let mut signals = crate::signals::ShutdownSignals::register();
+    let mut signals = platdeck_console::signals::ShutdownSignals::register();
     let live = std::io::stderr().is_terminal();
     let mut changes = handle.changes();
     let mut printed: HashSet<String> = HashSet::new();

@@ -9,8 +9,8 @@ use color_eyre::eyre::Result;
 use super::target::Target;
 use super::tasks_run::{emit, env_for, exit_failed, load_suite, run};
 use crate::cli::TaskFormat;
-use crate::config::Config;
-use crate::report::tasks;
+use platdeck_console::config::Config;
+use platdeck_console::report::tasks;
 
 pub struct Request {
     pub phases: Vec<String>,

@@ -9,13 +9,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 
-use platdeck::platform::SourceHealth;
-use platdeck::sim::SimServer;
-use platdeck::sim::resources::{DEPLOYMENTS, PODS};
-use platdeck::sim::world::meta_str;
-use platdeck::sources::cache::Caches;
-use platdeck::tui::keymap::Keymap;
-use platdeck::tui::state::{State, View};
+use platdeck_console::sources::cache::Caches;
+use platdeck_console::tui::keymap::Keymap;
+use platdeck_console::tui::state::{State, View};
+use platdeck_core::platform::SourceHealth;
+use platdeck_sim::SimServer;
+use platdeck_sim::resources::{DEPLOYMENTS, PODS};
+use platdeck_sim::world::meta_str;
 
 use super::harness::{console_caches, start_sim, wait_for};
 
@@ -27,7 +27,7 @@ fn sim_pods(sim: &SimServer) -> BTreeMap<String, (String, bool)> {
         .1
         .iter()
         .map(|p| {
-            let info = platdeck::platform::project::pod_info(p);
+            let info = platdeck_core::platform::project::pod_info(p);
             (format!("{}/{}", meta_str(p, "namespace"), meta_str(p, "name")), (info.status, info.ready))
         })
         .collect()
@@ -111,9 +111,9 @@ async fn a_forbidden_resource_shows_as_forbidden_not_empty() {
     );
     state.set_snapshot(Arc::new(caches.snapshot()));
     state.view = View::Policies;
-    let theme = platdeck::tui::theme::Theme::new(false);
+    let theme = platdeck_console::tui::theme::Theme::new(false);
     let mut terminal = Terminal::new(TestBackend::new(160, 40)).unwrap();
-    terminal.draw(|f| platdeck::tui::render::render(&state, &theme, f)).unwrap();
+    terminal.draw(|f| platdeck_console::tui::render::render(&state, &theme, f)).unwrap();
     let text: String = terminal.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("forbidden"), "the screen must say forbidden:\n{text}");
     token.cancel();

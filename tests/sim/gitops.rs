@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use platdeck::platform::{HealthStatus, SyncStatus};
-use platdeck::sim::SimServer;
-use platdeck::sim::resources::{DEPLOYMENTS, NAMESPACES, PODS, POLICY_REPORTS, SERVICES};
-use platdeck::sim::world::meta_str;
+use platdeck_core::platform::{HealthStatus, SyncStatus};
+use platdeck_sim::SimServer;
+use platdeck_sim::resources::{DEPLOYMENTS, NAMESPACES, PODS, POLICY_REPORTS, SERVICES};
+use platdeck_sim::world::meta_str;
 
 use super::harness::{console_caches, start_sim, wait_for};
 

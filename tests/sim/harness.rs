@@ -7,11 +7,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use platdeck::sim::faults::FaultSpec;
-use platdeck::sim::scenario::ScenarioSource;
-use platdeck::sim::{SimOptions, SimServer};
-use platdeck::sources::cache::Caches;
-use platdeck::sources::kube::{WatchScope, spawn_watchers};
+use platdeck_console::sources::cache::Caches;
+use platdeck_console::sources::kube::{WatchScope, spawn_watchers};
+use platdeck_sim::faults::FaultSpec;
+use platdeck_sim::scenario::ScenarioSource;
+use platdeck_sim::{SimOptions, SimServer};
 
 pub async fn start_sim(faults: &str) -> SimServer {
     start_with(SimOptions {
@@ -23,7 +23,7 @@ pub async fn start_sim(faults: &str) -> SimServer {
 }
 
 pub async fn start_with(options: SimOptions) -> SimServer {
-    platdeck::sim::start(options).await.expect("sim starts")
+    platdeck_sim::start(options).await.expect("sim starts")
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.

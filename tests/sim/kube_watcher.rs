@@ -10,8 +10,8 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use serde_json::json;
 
-use platdeck::sim::resources::{DEPLOYMENTS, PODS};
-use platdeck::sim::world::meta_str;
+use platdeck_sim::resources::{DEPLOYMENTS, PODS};
+use platdeck_sim::world::meta_str;
 
 use super::harness::{start_sim, wait_for};
 
@@ -21,7 +21,7 @@ fn client(url: &str) -> Client {
 }
 
 /// name → resourceVersion of every pod, as the sim holds them.
-fn sim_pods(sim: &platdeck::sim::SimServer) -> BTreeMap<String, String> {
+fn sim_pods(sim: &platdeck_sim::SimServer) -> BTreeMap<String, String> {
     sim.state
         .world
         .list(&PODS, None)
@@ -50,7 +50,7 @@ fn store_pods(store: &reflector::Store<Pod>) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn restart(sim: &platdeck::sim::SimServer, name: &str, stamp: u32) {
+fn restart(sim: &platdeck_sim::SimServer, name: &str, stamp: u32) {
     sim.state
         .world
         .modify(&DEPLOYMENTS, "platform-services", name, |d| {
@@ -61,7 +61,7 @@ fn restart(sim: &platdeck::sim::SimServer, name: &str, stamp: u32) {
         .expect("restart");
 }
 
-async fn converges_under(faults: &str) -> platdeck::sim::faults::FaultCounts {
+async fn converges_under(faults: &str) -> platdeck_sim::faults::FaultCounts {
     let sim = start_sim(faults).await;
     let api: Api<Pod> = Api::all(client(&sim.endpoints.kubernetes));
     let (store, writer) = reflector::store();

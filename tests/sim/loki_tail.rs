@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use platdeck::platform::logwindow::LogWindow;
-use platdeck::sources::log_buffer::LogBuffer;
-use platdeck::sources::loki::{Follow, LokiClientConfig};
+use platdeck_console::sources::log_buffer::LogBuffer;
+use platdeck_console::sources::loki::{Follow, LokiClientConfig};
+use platdeck_core::platform::logwindow::LogWindow;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -132,7 +132,7 @@ async fn window_backfill_pages_past_lokis_limit() {
 /// "unreachable"), a good query passes, and a dead Loki is told apart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_are_checked_with_loki() {
-    use platdeck::sources::loki::check_query;
+    use platdeck_console::sources::loki::check_query;
     let sim = start_sim("").await;
     let config = LokiClientConfig { url: sim.endpoints.loki.clone(), ..LokiClientConfig::default() };
     check_query(&config, r#"{namespace="platform-services"} |= "error""#).await.unwrap();

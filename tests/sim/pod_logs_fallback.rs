@@ -9,11 +9,11 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 use tokio_util::sync::CancellationToken;
 
-use platdeck::platform::logwindow::LogWindow;
-use platdeck::sources::loki::LokiClientConfig;
-use platdeck::sources::pod_logs::PodLogTarget;
-use platdeck::tui::action::Action;
-use platdeck::tui::log_source::{LogRequest, LogSource};
+use platdeck_console::sources::loki::LokiClientConfig;
+use platdeck_console::sources::pod_logs::PodLogTarget;
+use platdeck_console::tui::action::Action;
+use platdeck_console::tui::log_source::{LogRequest, LogSource};
+use platdeck_core::platform::logwindow::LogWindow;
 
 use super::harness::{start_sim, wait_for};
 

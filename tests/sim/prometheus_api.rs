@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use platdeck::sim::SimOptions;
-use platdeck::sim::scenario::ScenarioSource;
+use platdeck_sim::SimOptions;
+use platdeck_sim::scenario::ScenarioSource;
 
 use super::harness::{start_sim, start_with, wait_for};
 

@@ -3,13 +3,13 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use platdeck::actions::audit::AuditLog;
-use platdeck::actions::guard::{Blocked, ReadOnly};
-use platdeck::actions::redeploy::{RedeployError, execute};
-use platdeck::actions::{Mutation, Strategy};
-use platdeck::platform::ServiceKey;
-use platdeck::sim::resources::{APPLICATIONS, DEPLOYMENTS};
-use platdeck::sim::world::meta_str;
+use platdeck_console::actions::audit::AuditLog;
+use platdeck_console::actions::guard::{Blocked, ReadOnly};
+use platdeck_console::actions::redeploy::{RedeployError, execute};
+use platdeck_console::actions::{Mutation, Strategy};
+use platdeck_core::platform::ServiceKey;
+use platdeck_sim::resources::{APPLICATIONS, DEPLOYMENTS};
+use platdeck_sim::world::meta_str;
 
 use super::harness::{start_sim, wait_for};
 

@@ -88,7 +88,7 @@ async fn streaming_lists_end_their_initial_events_with_a_bookmark() {
     let sim = start_sim("").await;
     let base = &sim.endpoints.kubernetes;
     let count =
-        sim.state.world.list(&platdeck::sim::resources::DEPLOYMENTS, Some("platform-services")).1.len();
+        sim.state.world.list(&platdeck_sim::resources::DEPLOYMENTS, Some("platform-services")).1.len();
     let url = format!(
         "{base}/apis/apps/v1/namespaces/platform-services/deployments?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
     );
@@ -108,7 +108,7 @@ async fn idle_watches_get_bookmarks() {
         "{base}/apis/kyverno.io/v1/clusterpolicies?watch=true&resourceVersion=1&allowWatchBookmarks=true"
     );
     let _ = wait_for("the policy to be written", Duration::from_secs(5), || async {
-        (sim.state.world.count(&platdeck::sim::resources::CLUSTER_POLICIES) > 0).then_some(())
+        (sim.state.world.count(&platdeck_sim::resources::CLUSTER_POLICIES) > 0).then_some(())
     })
     .await;
     let events = read_events(&url, |evs| evs.iter().any(|e| e["type"] == "BOOKMARK")).await;

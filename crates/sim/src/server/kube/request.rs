@@ -1,0 +1,124 @@
+//! The parts of an API request the handlers read: query parameters, media types and the body.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use serde_json::Value;
+
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+
+/// Decoded query parameters (last one wins for repeated keys).
+#[derive(Debug, Default, Clone)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn parse(query: Option<&str>) -> Self {
+        Self(url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// A boolean parameter, spelled any way Go's strconv.ParseBool accepts (the Python client sends `True`).
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.get(key), Some("1" | "t" | "T" | "true" | "TRUE" | "True"))
+    }
+
+    pub fn number(&self, key: &str) -> Result<Option<u64>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("invalid value for {key}: {v:?} is not a non-negative integer"))
+            }),
+        }
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.get("dryRun") == Some("All")
+    }
+
+    pub fn label_selector(&self) -> Result<LabelSelector, ApiError> {
+        LabelSelector::parse(self.get("labelSelector").unwrap_or("")).map_err(ApiError::bad_request)
+    }
+
+    pub fn field_selector(&self) -> Result<FieldSelector, ApiError> {
+        FieldSelector::parse(self.get("fieldSelector").unwrap_or("")).map_err(ApiError::bad_request)
+    }
+}
+
+/// Whether the client accepts a server-side `Table` (kubectl's human-readable `get`).
+pub fn wants_table(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("accept")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|alt| alt.contains("as=Table") && alt.contains("g=meta.k8s.io")))
+}
+
+pub fn content_type(headers: &HeaderMap) -> String {
+    headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+/// A request body as JSON (or YAML, which some clients send for create/replace).
+pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request body is empty"));
+    }
+    let ct = content_type(headers);
+    let parsed: Result<Value, String> = if ct.contains("yaml") {
+        serde_norway::from_slice(body).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice(body).map_err(|e| e.to_string())
+    };
+    let value =
+        parsed.map_err(|e| ApiError::bad_request(format!("the request body could not be decoded: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("the request body must be an object"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn params_decode_and_validate() {
+        let p = Params::parse(Some("watch=true&limit=500&labelSelector=app%3Dweb&dryRun=All&x="));
+        assert!(p.flag("watch"));
+        assert_eq!(p.number("limit").unwrap(), Some(500));
+        assert!(
+            p.label_selector().unwrap().matches(&serde_json::json!({"metadata": {"labels": {"app": "web"}}}))
+        );
+        assert!(p.dry_run());
+        assert_eq!(p.get("x"), None);
+        assert_eq!(Params::parse(Some("limit=-1")).number("limit").unwrap_err().code, 400);
+        assert_eq!(Params::parse(Some("labelSelector=a%20in%20(")).label_selector().unwrap_err().code, 400);
+    }
+
+    #[test]
+    fn kubectl_table_accept_header() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "accept",
+            HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
+        );
+        assert!(wants_table(&h));
+        assert!(!wants_table(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn bodies() {
+        let h = HeaderMap::new();
+        assert!(json_body(&h, b"{\"a\":1}").is_ok());
+        assert_eq!(json_body(&h, b"{oops").unwrap_err().code, 400);
+        assert_eq!(json_body(&h, b"[1]").unwrap_err().code, 400);
+        assert_eq!(json_body(&h, b"").unwrap_err().code, 400);
+        let mut y = HeaderMap::new();
+        y.insert("content-type", HeaderValue::from_static("application/yaml"));
+        assert_eq!(json_body(&y, b"a: 1\n").unwrap()["a"], 1);
+    }
+}
