@@ -37,6 +37,8 @@ use platdeck_core::platform::SourceHealth;
 /// are touched every millisecond (a pod flapping), counted in `notifications`.
 struct FakeCluster {
     notifications: Arc<AtomicU64>,
+    /// Touch the caches every millisecond (else never).
+    noisy: bool,
 }
 
 fn connection(context: &str) -> Connection {
@@ -59,6 +61,9 @@ impl Cluster for FakeCluster {
         let (caches, token, count) = (caches.clone(), token.clone(), self.notifications.clone());
         for source in platdeck_console::sources::cache::SOURCES {
             caches.set_health(source, SourceHealth::Connected);
+        }
+        if !self.noisy {
+            return;
         }
         tracker.spawn(async move {
             let mut every = tokio::time::interval(Duration::from_millis(1));
@@ -111,8 +116,37 @@ struct Run {
 
 /// Runs the loop against the fake cluster while `drive` sends keys; returns what it drew last.
 async fn run_with(drive: impl AsyncFnOnce(UnboundedSender<std::io::Result<Event>>)) -> Run {
+    run_on(true, drive).await
+}
+
+/// Like crossterm's `EventStream`: the waker of the first pending poll is the one woken when input
+/// arrives, whatever wakers later polls bring.
+struct FirstWaker<S> {
+    inner: S,
+    waker: Option<std::task::Waker>,
+}
+
+impl<S: futures::Stream + Unpin> futures::Stream for FirstWaker<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        let this = &mut *self;
+        let waker = this.waker.get_or_insert_with(|| cx.waker().clone()).clone();
+        let polled =
+            std::pin::Pin::new(&mut this.inner).poll_next(&mut std::task::Context::from_waker(&waker));
+        if polled.is_ready() {
+            this.waker = None;
+        }
+        polled
+    }
+}
+
+async fn run_on(noisy: bool, drive: impl AsyncFnOnce(UnboundedSender<std::io::Result<Event>>)) -> Run {
     let notifications = Arc::new(AtomicU64::new(0));
-    let cluster = Arc::new(FakeCluster { notifications: notifications.clone() });
+    let cluster = Arc::new(FakeCluster { notifications: notifications.clone(), noisy });
     let (outbox, inbox) = Outbox::channel();
     let runtime = Runtime::new(settings(), cluster, connection("fake"), outbox, Box::new(std::io::sink()));
     let mut state =
@@ -121,6 +155,7 @@ async fn run_with(drive: impl AsyncFnOnce(UnboundedSender<std::io::Result<Event>
     state.height = 30;
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     let (input, events) = unbounded();
+    let events = FirstWaker { inner: events, waker: None };
     let theme = Theme::new(false);
     let started = Instant::now();
     let (report, ()) = tokio::join!(
@@ -192,4 +227,19 @@ async fn a_context_switch_shows_the_new_context_once_it_is_connected() {
     .await;
     assert!(run.screen.contains("context other"), "{}", run.screen);
     assert!(run.screen.contains("switched to context other"), "{}", run.screen);
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_are_handled_when_they_arrive_not_at_the_next_tick() {
+    let run = run_on(false, async |input| {
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        type_text(&input, "5");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        type_text(&input, "4");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        type_text(&input, "q");
+    })
+    .await;
+    assert!(run.elapsed < Duration::from_millis(1_500), "keys waited for a tick: {:?}", run.elapsed);
+    assert!(run.screen.contains("no failing policy results"), "{}", run.screen);
 }

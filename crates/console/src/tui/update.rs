@@ -650,6 +650,20 @@ mod tests {
     }
 
     #[test]
+    fn the_filter_works_in_the_log_view() {
+        let mut s = incident(false);
+        update(&mut s, key('l'));
+        update(&mut s, key('/'));
+        assert_eq!(s.mode, Mode::Filter);
+        for c in "error".chars() {
+            update(&mut s, key(c));
+        }
+        update(&mut s, named(KeyName::Enter));
+        assert_eq!((s.mode.clone(), s.scope.filter.as_str()), (Mode::Normal, "error"));
+        assert!(s.logs.is_some());
+    }
+
+    #[test]
     fn help_opens_and_closes_and_quit_quits() {
         let mut s = incident(false);
         update(&mut s, key('?'));

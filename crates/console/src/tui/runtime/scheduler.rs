@@ -111,18 +111,23 @@ where
         }
         // Everything else that is already there, input first.
         for _ in 0..INPUT_PER_TURN {
-            match events.next().now_or_never() {
-                Some(Some(Ok(event))) => {
-                    if let Some(action) = to_action(event) {
-                        from_user = true;
-                        steps.push_back(Step::Action(action));
+            // Polled with this task's own waker: a stream that remembers the waker of its first pending
+            // poll (crossterm's) must not be handed a no-op one.
+            match std::future::poll_fn(|cx| std::task::Poll::Ready(events.poll_next_unpin(cx))).await {
+                std::task::Poll::Ready(item) => match item {
+                    Some(Ok(event)) => {
+                        if let Some(action) = to_action(event) {
+                            from_user = true;
+                            steps.push_back(Step::Action(action));
+                        }
                     }
-                }
-                Some(None) => {
-                    input_ended = true;
-                    break;
-                }
-                _ => break,
+                    Some(Err(err)) => tracing::error!(%err, "terminal input failed"),
+                    None => {
+                        input_ended = true;
+                        break;
+                    }
+                },
+                std::task::Poll::Pending => break,
             }
         }
         for _ in 0..MESSAGES_PER_TURN {
