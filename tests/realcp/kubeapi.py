@@ -110,9 +110,13 @@ class Api:
 
     # ------------------------------------------------------------------------------------- objects
 
+    # Writes are validated strictly: a field the real schema (a CRD's above all) does not have is an error,
+    # not silently pruned, so nothing seeded can carry a field the real systems would not write.
+    STRICT = {"fieldValidation": "Strict"}
+
     def create(self, obj: dict) -> dict:
         meta = obj["metadata"]
-        return self.request("POST", self.path(obj["kind"], meta.get("namespace")), obj)
+        return self.request("POST", self.path(obj["kind"], meta.get("namespace")), obj, params=self.STRICT)
 
     def get(self, kind: str, name: str, namespace: Optional[str] = None) -> dict:
         return self.request("GET", self.path(kind, namespace, name))
@@ -141,7 +145,8 @@ class Api:
 
     def update(self, obj: dict, subresource: Optional[str] = None) -> dict:
         meta = obj["metadata"]
-        return self.request("PUT", self.path(obj["kind"], meta.get("namespace"), meta["name"], subresource), obj)
+        return self.request("PUT", self.path(obj["kind"], meta.get("namespace"), meta["name"], subresource), obj,
+                            params=self.STRICT)
 
     def merge_patch(self, kind: str, name: str, patch: dict, namespace: Optional[str] = None,
                     subresource: Optional[str] = None) -> dict:
