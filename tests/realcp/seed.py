@@ -32,8 +32,8 @@ What the objects look like, and why (each point is something a console joining b
   results evaluated here from the objects actually created (Kyverno's default resource filters skip the
   `kyverno` namespace).
 
-`seed_platform(api, scale_pods=N)` also adds a namespace of Deployments whose replicas sum to N, each with an
-Application and a report, for scale runs.
+`seed_platform(api, scale_pods=N)` (or `seed_scale` afterwards) also adds a namespace of Deployments whose
+replicas sum to N, each with an Application and a report, for scale runs.
 """
 
 from __future__ import annotations
@@ -789,28 +789,44 @@ def wait_until_ready(api: Api, seeded: Seeded, timeout: float = 300) -> None:
 
 def seed_platform(api: Api, *, nodes: int = 3, scale_pods: int = 0, scale_per_deployment: int = 50,
                   persist_resource_health: bool = False, wait: bool = True, timeout: float = 300) -> Seeded:
+    """The whole platform; with `scale_pods`, also `seed_scale`'s namespace. Waits until every pod is ready."""
     started = time.monotonic()
     spec = scenario()
     services, service_apps, services_ns = service_workloads(spec)
     workloads = argocd_workloads() + observability_workloads() + kyverno_workloads() + services
     apps = platform_apps(spec["gitops_repo"]) + service_apps
-    scale_ns = None
-    if scale_pods > 0:
-        extra, extra_apps = scale_workloads(scale_pods, scale_per_deployment)
-        workloads += extra
-        apps += extra_apps
-        scale_ns = SCALE_NAMESPACE
-    seeded = Seeded(nodes=nodes, workloads=workloads, apps=apps, services_namespace=services_ns,
-                    scale_namespace=scale_ns)
+    seeded = Seeded(nodes=nodes, workloads=workloads, apps=apps, services_namespace=services_ns)
     seed_namespaces(api, seeded.namespaces)
     seed_workloads(api, workloads)
     policy = seed_policies(api)
     seed_applications(api, apps, workloads, persist_resource_health)
     seeded.reports = seed_policy_reports(api, policy, workloads)
+    if scale_pods > 0:
+        seed_scale(api, seeded, scale_pods, per_deployment=scale_per_deployment, wait=False)
     if wait:
         wait_until_ready(api, seeded, timeout=timeout)
     seeded.seconds = time.monotonic() - started
     return seeded
 
 
-__all__ = ["Seeded", "Workload", "App", "seed_platform", "wait_until_ready", "ApiError"]
+def seed_scale(api: Api, seeded: Seeded, pods: int, *, per_deployment: int = 50, wait: bool = True,
+               timeout: float = 600) -> list[Workload]:
+    """Adds `scale-services`: Deployments whose replicas sum to `pods`, each with its Application and report.
+
+    The nodes must have room: `ControlPlane(pods_per_node=...)` (kwok makes a few hundred pods ready per
+    minute on two cores).
+    """
+    workloads, apps = scale_workloads(pods, per_deployment)
+    seeded.scale_namespace = SCALE_NAMESPACE
+    seed_namespaces(api, [SCALE_NAMESPACE])
+    seed_workloads(api, workloads)
+    seed_applications(api, apps, workloads, persist_resource_health=False)
+    seeded.reports.update(seed_policy_reports(api, yaml.safe_load(POLICY.read_text()), workloads))
+    seeded.workloads += workloads
+    seeded.apps += apps
+    if wait:
+        wait_until_ready(api, seeded, timeout=timeout)
+    return workloads
+
+
+__all__ = ["Seeded", "Workload", "App", "seed_platform", "seed_scale", "wait_until_ready", "ApiError"]
