@@ -31,6 +31,7 @@ import re
 import yaml
 
 from kubeapi import wait_for
+from seed import seed_scale
 
 SERVICE = "orders-api"
 
@@ -220,3 +221,16 @@ def test_the_service_proxy_answers_503_no_endpoints(kubectl, seeded, control_pla
     body = response.json()
     assert body["kind"] == "Status" and body["reason"] == "ServiceUnavailable"
     assert body["message"] == f'no endpoints available for service "{SERVICE}"', body
+
+
+def test_a_scale_seed_adds_pods_that_kwok_makes_ready(kubectl, seeded, control_plane):
+    # Last in this file: it adds a namespace to the session's platform.
+    added = seed_scale(control_plane.api(), seeded, 150, per_deployment=25)
+    assert len(added) == 6 and sum(w.replicas for w in added) == 150
+    pods = _pods(kubectl, {seeded.scale_namespace})
+    assert len(pods) == 150 and all(_ready(p) for p in pods)
+    apps = json.loads(kubectl.run("get", "applications.argoproj.io", "-n", "argocd", "-o", "json").stdout)["items"]
+    assert {w.name for w in added} <= {a["metadata"]["name"] for a in apps}
+    reports = json.loads(kubectl.run("get", "policyreports.wgpolicyk8s.io", "-n", seeded.scale_namespace,
+                                     "-o", "json").stdout)["items"]
+    assert len(reports) == 6 and all(r["summary"]["fail"] == 0 for r in reports)
