@@ -131,7 +131,8 @@ def test_resource_version_zero_is_answered_whole_and_pages_share_a_snapshot(sim)
     last = next(p for p in seen if p["metadata"]["name"] == victim["name"])
     assert "paged" not in (last["metadata"].get("labels") or {})
     bad = requests.get(f"{base}/api/v1/pods", params={"resourceVersion": "0", "resourceVersionMatch": "Exact"}, timeout=10)
-    assert bad.status_code == 422 and 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' in bad.text
+    assert bad.status_code == 422, bad.text
+    assert 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' in bad.json()["message"]
 
 
 def test_streaming_lists_end_their_initial_events_with_a_bookmark(sim):
@@ -139,7 +140,8 @@ def test_streaming_lists_end_their_initial_events_with_a_bookmark(sim):
     expected = {p["metadata"]["name"] for p in _list(base)["items"] if p["metadata"]["namespace"] == SERVICES_NAMESPACE}
     refused = requests.get(f"{base}/api/v1/namespaces/{SERVICES_NAMESPACE}/pods",
                            params={"watch": "true", "sendInitialEvents": "true"}, timeout=10)
-    assert refused.status_code == 422 and "requires setting resourceVersionMatch to NotOlderThan" in refused.text
+    assert refused.status_code == 422, refused.text
+    assert "requires setting resourceVersionMatch to NotOlderThan" in refused.json()["message"]
     params = {"watch": "true", "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
               "allowWatchBookmarks": "true", "timeoutSeconds": "20"}
     added, end = set(), None

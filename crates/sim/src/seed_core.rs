@@ -220,3 +220,67 @@ fn rbac(world: &World, has: &dyn Fn(&str) -> bool) {
         );
     }
 }
+
+/// What the service-account controller and the root-CA publisher do for every new namespace: its
+/// `default` ServiceAccount and `kube-root-ca.crt` ConfigMap, following namespaces through the change feed.
+#[derive(Default)]
+pub struct NamespaceDefaults {
+    seen_rv: std::sync::Mutex<Option<u64>>,
+}
+
+impl NamespaceDefaults {
+    pub fn reconcile(&self, world: &World) {
+        let mut seen = self.seen_rv.lock().unwrap_or_else(|p| p.into_inner());
+        let current = world.current_rv();
+        let Some(rv) = *seen else {
+            *seen = Some(current);
+            return;
+        };
+        let added: Vec<String> = match world.changes_since(&crate::resources::NAMESPACES, rv) {
+            crate::world::Changes::Expired => world
+                .list(&crate::resources::NAMESPACES, None)
+                .1
+                .iter()
+                .map(|n| crate::world::meta_str(n, "name").to_string())
+                .collect(),
+            crate::world::Changes::Events(events) => events
+                .iter()
+                .filter(|e| e.kind == crate::world::EventType::Added)
+                .map(|e| crate::world::meta_str(&e.object, "name").to_string())
+                .collect(),
+        };
+        for ns in added {
+            if world.get(&SERVICE_ACCOUNTS, &ns, "default").is_none() {
+                create(world, &SERVICE_ACCOUNTS, json!({"metadata": {"name": "default", "namespace": ns}}));
+            }
+            if world.get(&CONFIG_MAPS, &ns, "kube-root-ca.crt").is_none() {
+                create(
+                    world,
+                    &CONFIG_MAPS,
+                    json!({"metadata": {"name": "kube-root-ca.crt", "namespace": ns}, "data": {"ca.crt": CA_CERT}}),
+                );
+            }
+        }
+        *seen = Some(current);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::NAMESPACES;
+
+    #[test]
+    fn new_namespaces_get_their_default_service_account_and_root_ca() {
+        let w = World::default();
+        let defaults = NamespaceDefaults::default();
+        defaults.reconcile(&w);
+        w.create(&NAMESPACES, json!({"metadata": {"name": "team-a"}}), false).unwrap();
+        defaults.reconcile(&w);
+        assert!(w.get(&SERVICE_ACCOUNTS, "team-a", "default").is_some());
+        assert!(w.get(&CONFIG_MAPS, "team-a", "kube-root-ca.crt").is_some());
+        let rv = w.current_rv();
+        defaults.reconcile(&w);
+        assert_eq!(w.current_rv(), rv, "nothing more to do");
+    }
+}

@@ -657,6 +657,29 @@ mod tests {
     }
 
     #[test]
+    fn change_feed_and_kept_snapshots() {
+        let w = world_with_ns();
+        let start = w.current_rv();
+        w.create(&PODS, pod("a"), false).unwrap();
+        let before = w.snapshot(&PODS);
+        w.keep_snapshot(&PODS, &before);
+        w.create(&PODS, pod("b"), false).unwrap();
+        match w.changes_since(&PODS, start) {
+            Changes::Events(events) => assert_eq!(events.len(), 2),
+            Changes::Expired => panic!("history reaches back"),
+        }
+        match w.changes_since(&PODS, w.current_rv()) {
+            Changes::Events(events) => assert!(events.is_empty()),
+            Changes::Expired => panic!("nothing expired"),
+        }
+        let kept = w.kept_snapshot(&PODS, before.rv).unwrap();
+        assert_eq!(kept.objects.len(), 1, "a kept snapshot does not see later writes");
+        assert!(w.kept_snapshot(&PODS, before.rv + 100).is_none());
+        w.compact();
+        assert!(matches!(w.changes_since(&PODS, start), Changes::Expired));
+    }
+
+    #[test]
     fn list_pages_in_key_order() {
         let w = world_with_ns();
         for n in ["c", "a", "b"] {

@@ -45,6 +45,8 @@ pub fn spawn_all(state: &Shared, scenario: Scenario, tracker: &TaskTracker) {
     }
     let kyverno = kyverno::Kyverno::new();
     tracker.spawn(run_every(state.clone(), Duration::from_secs(2), move |s| kyverno.reconcile(s)));
+    let namespaces = crate::seed_core::NamespaceDefaults::default();
+    tracker.spawn(run_every(state.clone(), TICK, move |s| namespaces.reconcile(&s.world)));
     let gc = gc::GarbageCollector::default();
     tracker.spawn(run_every(state.clone(), Duration::from_secs(1), move |s| gc.reconcile(s)));
     tracker.spawn(loggen::run(state.clone(), scenario.clone(), behaviour.clone()));

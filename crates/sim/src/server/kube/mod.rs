@@ -3,6 +3,7 @@
 mod discovery;
 mod openapi;
 mod pod_logs;
+mod protobuf;
 mod request;
 mod resource_metrics;
 mod rest;

@@ -171,6 +171,14 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     let ct = content_type(headers);
+    // The sim decodes JSON and YAML only: a protobuf or CBOR body is refused as unsupported (client-go
+    // then sends JSON), never misread.
+    let media = ct.split(';').next().unwrap_or("").trim();
+    if !(media.is_empty() || media.ends_with("json") || media.ends_with("yaml") || media == "*/*") {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media})"
+        )));
+    }
     let parsed: Result<Value, String> = if ct.contains("yaml") {
         serde_norway::from_slice(body).map_err(|e| e.to_string())
     } else {
@@ -268,6 +276,9 @@ mod tests {
         assert_eq!(json_body(&h, b"{oops").unwrap_err().code, 400);
         assert_eq!(json_body(&h, b"[1]").unwrap_err().code, 400);
         assert_eq!(json_body(&h, b"").unwrap_err().code, 400);
+        let mut pb = HeaderMap::new();
+        pb.insert("content-type", HeaderValue::from_static("application/vnd.kubernetes.protobuf"));
+        assert_eq!(json_body(&pb, b"k8s\x00").unwrap_err().code, 415);
         let mut y = HeaderMap::new();
         y.insert("content-type", HeaderValue::from_static("application/yaml"));
         assert_eq!(json_body(&y, b"a: 1\n").unwrap()["a"], 1);

@@ -51,7 +51,12 @@ pub fn serve(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let review = request::json_body(headers, body)?;
+    let review = if super::protobuf::is_protobuf(&request::content_type(headers)) {
+        super::protobuf::review(body)
+            .ok_or_else(|| ApiError::bad_request("the request body could not be decoded as protobuf"))?
+    } else {
+        request::json_body(headers, body)?
+    };
     super::rest::check_type(kind, &review)?;
     let spec = review.get("spec").cloned().unwrap_or_else(|| json!({}));
     let (spec, status) = match kind.kind {
