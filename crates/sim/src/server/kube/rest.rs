@@ -23,10 +23,17 @@ struct ContinueToken {
     rv: u64,
     namespace: String,
     name: String,
+    /// Items the list had left after this page, when it was counted (no selector), so that later pages
+    /// report `remainingItemCount` without counting again.
+    left: Option<u64>,
 }
 
 fn encode_continue(token: &ContinueToken) -> String {
-    let raw = json!({"rv": token.rv, "ns": token.namespace, "name": token.name}).to_string();
+    let mut raw = json!({"rv": token.rv, "ns": token.namespace, "name": token.name});
+    if let Some(left) = token.left {
+        raw["left"] = json!(left);
+    }
+    let raw = raw.to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -39,6 +46,7 @@ fn decode_continue(text: &str) -> Result<ContinueToken, ApiError> {
         rv: v["rv"].as_u64().ok_or_else(bad)?,
         namespace: v["ns"].as_str().ok_or_else(bad)?.to_string(),
         name: v["name"].as_str().ok_or_else(bad)?.to_string(),
+        left: v["left"].as_u64(),
     })
 }
 
@@ -118,21 +126,26 @@ pub fn list(
     let mut next = None;
     let mut remaining = None;
     if limit.is_some()
-        && let Some(first_left) = matching.next()
+        && matching.next().is_some()
+        && let Some(last) = items.last()
     {
-        if let Some(last) = items.last() {
-            next = Some(encode_continue(&ContinueToken {
-                rv: snapshot.rv,
-                namespace: meta_str(last, "namespace").to_string(),
-                name: meta_str(last, "name").to_string(),
-            }));
-            state.world.keep_snapshot(kind, &snapshot);
-        }
-        // The apiserver counts what is left only when no selector filters it.
-        if labels.is_empty() && fields.is_empty() {
-            let _ = first_left;
-            remaining = Some(1 + matching.count());
-        }
+        // The apiserver counts what is left only when no selector filters it. The first page counts
+        // once; the token carries the count on, so every later page costs only its own items.
+        let unfiltered = labels.is_empty() && fields.is_empty();
+        let left = match (token.as_ref().and_then(|t| t.left), namespace) {
+            (_, _) if !unfiltered => None,
+            (Some(before), _) => Some(before.saturating_sub(items.len() as u64)),
+            (None, None) if token.is_none() => Some((snapshot.objects.len() - items.len()) as u64),
+            _ => Some(1 + matching.count() as u64),
+        };
+        remaining = left.map(|n| n as usize);
+        next = Some(encode_continue(&ContinueToken {
+            rv: snapshot.rv,
+            namespace: meta_str(last, "namespace").to_string(),
+            name: meta_str(last, "name").to_string(),
+            left,
+        }));
+        state.world.keep_snapshot(kind, &snapshot);
     }
     let page = ListPage { rv: snapshot.rv, next: next.as_deref(), remaining };
     if table {
@@ -394,7 +407,7 @@ mod tests {
 
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
-        let t = ContinueToken { rv: 42, namespace: "dev".into(), name: "web-1".into() };
+        let t = ContinueToken { rv: 42, namespace: "dev".into(), name: "web-1".into(), left: Some(7) };
         assert_eq!(decode_continue(&encode_continue(&t)).unwrap(), t);
         assert_eq!(decode_continue("!!!").unwrap_err().code, 400);
         let not_json = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("nope");
