@@ -155,6 +155,18 @@ pub const PERSISTENT_VOLUME_CLAIMS: ResourceKind = builtin(
 );
 pub const PERSISTENT_VOLUMES: ResourceKind =
     builtin("", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], STATUS);
+pub const REPLICATION_CONTROLLERS: ResourceKind = ResourceKind {
+    categories: ALL_CATEGORY,
+    ..builtin(
+        "",
+        "replicationcontrollers",
+        "replicationcontroller",
+        "ReplicationController",
+        true,
+        &["rc"],
+        &["status", "scale"],
+    )
+};
 // ------------------------------------------------------------------------------------------ apps/v1
 pub const DEPLOYMENTS: ResourceKind = ResourceKind {
     categories: ALL_CATEGORY,
@@ -310,6 +322,7 @@ pub const ALL: &[ResourceKind] = &[
     SERVICE_ACCOUNTS,
     PERSISTENT_VOLUME_CLAIMS,
     PERSISTENT_VOLUMES,
+    REPLICATION_CONTROLLERS,
     DEPLOYMENTS,
     REPLICASETS,
     STATEFUL_SETS,

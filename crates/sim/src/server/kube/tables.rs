@@ -87,7 +87,7 @@ fn columns(kind: &ResourceKind) -> Vec<Column> {
             ("Images", "string", 1),
             ("Selector", "string", 1),
         ],
-        "ReplicaSet" => &[
+        "ReplicaSet" | "ReplicationController" => &[
             ("Name", "string", 0),
             ("Desired", "integer", 0),
             ("Current", "integer", 0),
@@ -315,7 +315,7 @@ fn cells(kind: &ResourceKind, defs: &[Column], o: &Value) -> Vec<Value> {
                 json!(selector(o, "/spec/selector/matchLabels")),
             ]
         }
-        "ReplicaSet" => {
+        "ReplicaSet" | "ReplicationController" => {
             let (names, images) = containers(o, "/spec/template/spec/containers");
             vec![
                 name,
