@@ -18,24 +18,18 @@ use platdeck_console::config::Config;
 use platdeck_console::scaffold::{Plan, Platform, Request, ScaffoldError, builtin_templates, plan};
 use platdeck_console::sources::kube_client::{Connection, connect};
 
-pub struct Flags<'a> {
-    pub namespace: Option<&'a str>,
-    pub readonly: bool,
-    pub context: Option<&'a str>,
-}
-
-pub async fn run(config: &Config, args: ScaffoldArgs, flags: Flags<'_>) -> Result<()> {
+pub async fn run(config: &Config, args: ScaffoldArgs) -> Result<()> {
     let listing = args.list || (args.name.as_deref() == Some("templates") && args.template.is_none());
     if listing {
         print_templates();
         return Ok(());
     }
     let target = if args.demo.requested() || args.apply {
-        Some(Target::resolve(config, flags.context, &args.demo).await?)
+        Some(Target::resolve(config, args.context.as_deref(), &args.demo).await?)
     } else {
         None
     };
-    let result = scaffold(config, &args, &flags, target.as_ref()).await;
+    let result = scaffold(config, &args, target.as_ref()).await;
     if let Some(target) = target {
         target.close().await;
     }
@@ -69,12 +63,7 @@ pub fn inputs(name: &str, args: &ScaffoldArgs, namespace: Option<&str>) -> BTree
     inputs
 }
 
-async fn scaffold(
-    config: &Config,
-    args: &ScaffoldArgs,
-    flags: &Flags<'_>,
-    target: Option<&Target>,
-) -> Result<()> {
+async fn scaffold(config: &Config, args: &ScaffoldArgs, target: Option<&Target>) -> Result<()> {
     let Some(name) = args.name.as_deref() else { bail!("name the new service (or --list the templates)") };
     let Some(template) = args.template.as_deref() else {
         let names: Vec<String> = builtin_templates().into_iter().map(|t| t.0).collect();
@@ -87,7 +76,7 @@ async fn scaffold(
     };
     let request = Request {
         template: template.to_string(),
-        inputs: inputs(name, args, flags.namespace),
+        inputs: inputs(name, args, args.namespace.as_deref()),
         out: args.out.clone().unwrap_or_else(|| PathBuf::from(".")),
         gitops,
     };
@@ -114,11 +103,11 @@ async fn scaffold(
     let context = connection
         .as_ref()
         .map(|c: &Connection| c.context.clone())
-        .or_else(|| flags.context.map(str::to_string))
+        .or_else(|| args.context.clone())
         .or_else(|| config.cluster.context.clone())
         .unwrap_or_else(|| "(no cluster)".into());
     let mutation = ScaffoldMutation::for_plan(&plan, &context, connection.is_some());
-    let readonly = ReadOnly { flag: flags.readonly, contexts: config.cluster.readonly_contexts.clone() };
+    let readonly = ReadOnly { flag: args.guard.readonly, contexts: config.cluster.readonly_contexts.clone() };
     let audit = AuditLog::new(config.audit_log_path());
     if !mutation.is_local() {
         if let Err(blocked) = mutation.check(&readonly) {

@@ -56,7 +56,7 @@ impl Target {
     pub async fn resolve(config: &Config, cli_context: Option<&str>, demo: &DemoArgs) -> Result<Self> {
         #[cfg(feature = "demo")]
         if demo.demo {
-            return Self::demo(&demo.sim).await;
+            return Self::demo(&demo.sim()).await;
         }
         let _ = demo;
         Ok(Self::cluster(config, cli_context))

@@ -13,10 +13,10 @@ use platdeck_sim::{Endpoints, SimOptions, SimServer};
 /// Starts the embedded simulated platform as `--demo` and `platdeck sim` both do.
 pub async fn start_sim(args: &SimArgs, ports: Ports) -> Result<SimServer> {
     let options = SimOptions {
-        scenario: ScenarioSource::from_arg(&args.scenario),
-        scale: args.scale,
+        scenario: ScenarioSource::from_arg(&args.scenario.scenario),
+        scale: args.scenario.scale,
         faults: args.faults.clone().unwrap_or_default(),
-        speed: args.speed,
+        speed: args.scenario.speed,
         churn: args.churn.max(0.0),
         ports,
     };

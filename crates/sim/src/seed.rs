@@ -29,7 +29,9 @@ pub fn seed(state: &SimState, scenario: &Scenario) {
             json!({"metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
         );
+        super::seed_core::namespace_defaults(world, ns);
     }
+    super::seed_core::cluster_objects(world, scenario);
     for i in 0..scenario.nodes.max(1) {
         create(world, &NODES, node(&node_name(i)));
     }
@@ -83,6 +85,9 @@ fn roll_out(
     ip: &mut IpAllocator,
 ) {
     create(world, &SERVICES, manifests::service(w, namespace, labels, &ip.service()));
+    let label_map: serde_json::Map<String, Value> =
+        labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    super::seed_core::workload_objects(world, namespace, w, &label_map);
     let Ok(deployment) =
         world.create(&DEPLOYMENTS, manifests::deployment(w, namespace, &w.tag, labels, app), false)
     else {

@@ -118,6 +118,20 @@ impl ApiError {
         err
     }
 
+    /// 422 for query options that contradict each other, worded as the apiserver's field validation:
+    /// `ListOptions.meta.k8s.io "" is invalid: <field>: <message>` (several in brackets).
+    pub fn invalid_options(errors: &[FieldError]) -> Self {
+        let parts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let joined = if parts.len() == 1 { parts[0].clone() } else { format!("[{}]", parts.join(", ")) };
+        let mut err = Self::new(422, "Invalid", format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"));
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
+            .collect();
+        err.details = Some(json!({"group": "meta.k8s.io", "kind": "ListOptions", "causes": causes}));
+        err
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
     }
@@ -141,6 +155,29 @@ impl ApiError {
             status["details"] = details.clone();
         }
         status
+    }
+}
+
+/// One failed check of a request's fields (a `StatusCause`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn forbidden(field: &'static str, why: &str) -> Self {
+        Self { field, reason: "FieldValueForbidden", message: format!("Forbidden: {why}") }
+    }
+
+    pub fn not_supported(field: &'static str, value: &str, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
+        Self {
+            field,
+            reason: "FieldValueNotSupported",
+            message: format!("Unsupported value: \"{value}\": supported values: {}", list.join(", ")),
+        }
     }
 }
 

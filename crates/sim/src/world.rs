@@ -1,8 +1,13 @@
 //! The simulated API server's object store: objects by kind, one global resourceVersion counter,
 //! a bounded event history per kind, and watch fan-out.
+//!
+//! Each kind's objects are a persistent ordered map, so a snapshot of a whole collection is an O(1)
+//! clone that later writes never touch: paged lists read every page from the snapshot of their first
+//! (as the apiserver serves a consistent list), and controllers walk a snapshot without holding the lock.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -61,10 +66,46 @@ impl Default for WorldLimits {
     }
 }
 
-type Key = (String, String);
+pub type Key = (String, String);
+
+/// A collection's objects at one resourceVersion, ordered by namespace and name.
+pub type Objects = imbl::OrdMap<Key, Obj>;
+
+/// How long a list's snapshot stays available to its `continue` tokens (etcd compacts after 5 minutes).
+const SNAPSHOT_TTL: Duration = Duration::from_secs(300);
+/// Snapshots kept at most; the oldest go first.
+const SNAPSHOTS_KEPT: usize = 256;
+
+/// A kind's objects as they were at `rv`.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub rv: u64,
+    pub objects: Objects,
+}
+
+impl Snapshot {
+    /// Objects in one namespace (or all), after `after` (exclusive), in key order.
+    pub fn iter<'a>(
+        &'a self,
+        namespace: Option<&'a str>,
+        after: Option<&Key>,
+    ) -> Box<dyn Iterator<Item = (&'a Key, &'a Obj)> + 'a> {
+        use std::ops::Bound;
+        let start = match (namespace, after) {
+            (_, Some(after)) => Bound::Excluded(after.clone()),
+            (Some(ns), None) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        Box::new(
+            self.objects
+                .range((start, Bound::Unbounded))
+                .take_while(move |((ns, _), _)| namespace.is_none_or(|want| ns == want)),
+        )
+    }
+}
 
 struct Collection {
-    objects: BTreeMap<Key, Obj>,
+    objects: Objects,
     history: VecDeque<Arc<WatchEvent>>,
     /// Watches from a resourceVersion below this may have missed dropped events: they get 410.
     compacted_rv: u64,
@@ -81,6 +122,15 @@ struct Inner {
 pub struct World {
     inner: RwLock<Inner>,
     limits: WorldLimits,
+    /// Snapshots that `continue` tokens still refer to, by kind and resourceVersion.
+    snapshots: Mutex<VecDeque<(ResourceKind, Snapshot, Instant)>>,
+}
+
+/// What happened to a kind since a resourceVersion: the events, or the news that history no longer
+/// reaches back that far (the caller relists).
+pub enum Changes {
+    Events(Vec<Arc<WatchEvent>>),
+    Expired,
 }
 
 impl Default for World {
@@ -91,14 +141,13 @@ impl Default for World {
 
 impl World {
     pub fn new(limits: WorldLimits) -> Self {
-        let collections = resources::ALL
-            .iter()
+        let collections = resources::stored()
             .map(|k| {
                 let (tx, _) = broadcast::channel(limits.fanout);
                 (
                     *k,
                     Collection {
-                        objects: BTreeMap::new(),
+                        objects: Objects::new(),
                         history: VecDeque::new(),
                         compacted_rv: 0,
                         last_change: 0,
@@ -107,7 +156,11 @@ impl World {
                 )
             })
             .collect();
-        Self { inner: RwLock::new(Inner { rv: 1, collections }), limits }
+        Self {
+            inner: RwLock::new(Inner { rv: 1, collections }),
+            limits,
+            snapshots: Mutex::new(VecDeque::new()),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -123,6 +176,7 @@ impl World {
     }
 
     pub fn get(&self, kind: &ResourceKind, namespace: &str, name: &str) -> Option<Obj> {
+        let kind = kind.stored();
         let inner = self.read();
         inner.collections.get(kind)?.objects.get(&(namespace.to_string(), name.to_string())).cloned()
     }
@@ -142,23 +196,62 @@ impl World {
         limit: usize,
         keep: impl Fn(&Value) -> bool,
     ) -> (u64, Vec<Obj>) {
-        let inner = self.read();
-        let Some(col) = inner.collections.get(kind) else { return (inner.rv, Vec::new()) };
-        let range: Box<dyn Iterator<Item = (&Key, &Obj)>> = match (namespace, after) {
-            (_, Some(after)) => Box::new(
-                col.objects
-                    .range::<Key, _>((std::ops::Bound::Excluded(after.clone()), std::ops::Bound::Unbounded)),
-            ),
-            (Some(ns), None) => Box::new(col.objects.range((ns.to_string(), String::new())..)),
-            (None, None) => Box::new(col.objects.iter()),
-        };
-        let items = range
-            .take_while(|((ns, _), _)| namespace.is_none_or(|want| ns == want))
+        let snapshot = self.snapshot(kind);
+        let items = snapshot
+            .iter(namespace, after)
             .filter(|(_, o)| keep(o))
             .take(limit)
             .map(|(_, o)| o.clone())
             .collect();
-        (inner.rv, items)
+        (snapshot.rv, items)
+    }
+
+    /// The kind's objects now: an O(1) clone, read without holding the store's lock.
+    pub fn snapshot(&self, kind: &ResourceKind) -> Snapshot {
+        let kind = kind.stored();
+        let inner = self.read();
+        let objects = inner.collections.get(kind).map(|c| c.objects.clone()).unwrap_or_default();
+        Snapshot { rv: inner.rv, objects }
+    }
+
+    /// Keeps a snapshot for the `continue` tokens of a paged list (at most a few minutes).
+    pub fn keep_snapshot(&self, kind: &ResourceKind, snapshot: &Snapshot) {
+        let kind = *kind.stored();
+        let mut kept = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        kept.retain(|(_, _, at)| now.duration_since(*at) < SNAPSHOT_TTL);
+        if kept.iter().any(|(k, s, _)| *k == kind && s.rv == snapshot.rv) {
+            return;
+        }
+        if kept.len() >= SNAPSHOTS_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((kind, snapshot.clone(), now));
+    }
+
+    /// The snapshot a `continue` token's list was taken at, while it is kept.
+    pub fn kept_snapshot(&self, kind: &ResourceKind, rv: u64) -> Option<Snapshot> {
+        let kind = *kind.stored();
+        let kept = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(k, s, at)| *k == kind && s.rv == rv && at.elapsed() < SNAPSHOT_TTL)
+            .map(|(_, s, _)| s.clone())
+    }
+
+    /// Events of a kind after `rv`, from history, for controllers that act on what changed.
+    pub fn changes_since(&self, kind: &ResourceKind, rv: u64) -> Changes {
+        let kind = kind.stored();
+        let inner = self.read();
+        let Some(col) = inner.collections.get(kind) else { return Changes::Events(Vec::new()) };
+        if rv < col.compacted_rv {
+            return Changes::Expired;
+        }
+        if col.last_change <= rv {
+            return Changes::Events(Vec::new());
+        }
+        // History is in resourceVersion order: walk back from the newest to the first one after `rv`.
+        let newer = col.history.iter().rev().take_while(|e| e.rv > rv).count();
+        Changes::Events(col.history.iter().skip(col.history.len() - newer).cloned().collect())
     }
 
     /// Whether the namespace exists (objects may only be created in existing namespaces).
@@ -168,6 +261,7 @@ impl World {
 
     /// Creates an object: fills uid, creationTimestamp, resourceVersion, generation and `generateName`.
     pub fn create(&self, kind: &ResourceKind, mut object: Value, dry_run: bool) -> Result<Obj, ApiError> {
+        let kind = kind.stored();
         let namespace =
             if kind.namespaced { meta_str(&object, "namespace").to_string() } else { String::new() };
         if kind.namespaced {
@@ -271,6 +365,7 @@ impl World {
         dry_run: bool,
         change: impl FnOnce(&mut Value) -> Result<(), ApiError>,
     ) -> Result<Obj, ApiError> {
+        let kind = kind.stored();
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
         let col = collection(&mut inner, kind)?;
@@ -315,6 +410,7 @@ impl World {
         name: &str,
         dry_run: bool,
     ) -> Result<Obj, ApiError> {
+        let kind = kind.stored();
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
         let col = collection(&mut inner, kind)?;
@@ -334,6 +430,7 @@ impl World {
     /// Starts a watch: events after `from_rv` still in history plus a live receiver, taken under one lock
     /// so nothing falls between them. `None` means "from now". An RV older than the history floor is 410.
     pub fn watch(&self, kind: &ResourceKind, from_rv: Option<u64>) -> Result<WatchStart, ApiError> {
+        let kind = kind.stored();
         let inner = self.read();
         let col = inner.collections.get(kind).ok_or_else(|| ApiError::internal("unknown collection"))?;
         let live = col.tx.subscribe();
@@ -345,12 +442,16 @@ impl World {
                     col.compacted_rv
                 )));
             }
-            Some(rv) => col.history.iter().filter(|e| e.rv > rv).cloned().collect(),
+            Some(rv) => {
+                let newer = col.history.iter().rev().take_while(|e| e.rv > rv).count();
+                col.history.iter().skip(col.history.len() - newer).cloned().collect()
+            }
         };
         Ok(WatchStart { backlog, live, rv: inner.rv })
     }
 
     fn record(&self, inner: &mut Inner, kind: &ResourceKind, key: Key, event: EventType, obj: Obj) {
+        let kind = kind.stored();
         let rv = inner.rv;
         let Some(col) = inner.collections.get_mut(kind) else { return };
         match event {
@@ -385,11 +486,13 @@ impl World {
 
     /// The resourceVersion of the latest change to a kind (controllers skip passes when it has not moved).
     pub fn kind_rv(&self, kind: &ResourceKind) -> u64 {
+        let kind = kind.stored();
         self.read().collections.get(kind).map_or(0, |c| c.last_change)
     }
 
     /// How many objects of a kind are stored.
     pub fn count(&self, kind: &ResourceKind) -> usize {
+        let kind = kind.stored();
         self.read().collections.get(kind).map_or(0, |c| c.objects.len())
     }
 }
@@ -551,6 +654,29 @@ mod tests {
         assert_eq!(first.kind, EventType::Added);
         assert_eq!(second.kind, EventType::Deleted);
         assert!(second.rv > first.rv);
+    }
+
+    #[test]
+    fn change_feed_and_kept_snapshots() {
+        let w = world_with_ns();
+        let start = w.current_rv();
+        w.create(&PODS, pod("a"), false).unwrap();
+        let before = w.snapshot(&PODS);
+        w.keep_snapshot(&PODS, &before);
+        w.create(&PODS, pod("b"), false).unwrap();
+        match w.changes_since(&PODS, start) {
+            Changes::Events(events) => assert_eq!(events.len(), 2),
+            Changes::Expired => panic!("history reaches back"),
+        }
+        match w.changes_since(&PODS, w.current_rv()) {
+            Changes::Events(events) => assert!(events.is_empty()),
+            Changes::Expired => panic!("nothing expired"),
+        }
+        let kept = w.kept_snapshot(&PODS, before.rv).unwrap();
+        assert_eq!(kept.objects.len(), 1, "a kept snapshot does not see later writes");
+        assert!(w.kept_snapshot(&PODS, before.rv + 100).is_none());
+        w.compact();
+        assert!(matches!(w.changes_since(&PODS, start), Changes::Expired));
     }
 
     #[test]

@@ -10,37 +10,100 @@ use super::events::{self, EventKind};
 use crate::clock::now_rfc3339;
 use crate::resources::{DEPLOYMENTS, PODS, REPLICASETS};
 use crate::state::Shared;
-use crate::world::{Obj, World, meta_str, random_suffix};
+use crate::world::{Changes, EventType, Obj, World, meta_str, random_suffix};
 
 const COMPONENT: &str = "deployment-controller";
 
-/// The deployment and replicaset controllers' pass, skipped while nothing they watch has changed
-/// (but still run now and then: progress deadlines expire with time alone).
+/// The deployment and replicaset controllers' pass, run only when something they act on changed: a
+/// Deployment or ReplicaSet, or a pod's owner, readiness or termination (not, say, an annotation a
+/// heartbeat rewrites). Time alone matters while a rollout is in progress (progress deadlines), so an
+/// unfinished rollout also gets a pass every few seconds.
 #[derive(Default)]
 pub struct DeploymentController {
-    last: std::sync::Mutex<Option<([u64; 3], std::time::Instant)>>,
+    seen: std::sync::Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// The resourceVersion the last pass read the world at (`None` before the first).
+    rv: Option<u64>,
+    /// What the controllers care about of each pod: owner, ready, terminating.
+    pods: HashMap<String, (String, bool, bool)>,
+    last_pass: Option<std::time::Instant>,
+    rollout_in_progress: bool,
+}
+
+/// How often an unfinished rollout is looked at again with nothing else changing.
+const DEADLINE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn pod_facts(pod: &Value) -> (String, bool, bool) {
+    (owner_uid(pod).to_string(), is_pod_ready(pod), is_terminating(pod))
 }
 
 impl DeploymentController {
     pub fn reconcile(&self, state: &Shared) {
         let world = &state.world;
-        let seen = [world.kind_rv(&DEPLOYMENTS), world.kind_rv(&REPLICASETS), world.kind_rv(&PODS)];
-        {
-            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((kinds, at)) = &*last
-                && *kinds == seen
-                && at.elapsed() < std::time::Duration::from_secs(3)
-            {
-                return;
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let current = world.current_rv();
+        let changed = match seen.rv {
+            None => {
+                seen.pods = all_pod_facts(world);
+                true
             }
-            *last = Some((seen, std::time::Instant::now()));
+            Some(rv) => relevant_changes(world, &mut seen, rv),
+        };
+        let deadline_check =
+            seen.rollout_in_progress && seen.last_pass.is_none_or(|at| at.elapsed() >= DEADLINE_CHECK_EVERY);
+        if changed || deadline_check {
+            seen.rollout_in_progress = reconcile_world(world, state.clock.speed());
+            seen.last_pass = Some(std::time::Instant::now());
         }
-        reconcile_world(world, state.clock.speed());
+        seen.rv = Some(current);
     }
 }
 
-/// One pass of both controllers over the whole world.
-pub fn reconcile_world(world: &World, speed: f64) {
+fn all_pod_facts(world: &World) -> HashMap<String, (String, bool, bool)> {
+    world
+        .snapshot(&PODS)
+        .iter(None, None)
+        .map(|(_, p)| (meta_str(p, "uid").to_string(), pod_facts(p)))
+        .collect()
+}
+
+/// Whether anything the controllers act on changed after `rv` (updating the pod facts on the way).
+fn relevant_changes(world: &World, seen: &mut Seen, rv: u64) -> bool {
+    let mut relevant = false;
+    for kind in [DEPLOYMENTS, REPLICASETS] {
+        match world.changes_since(&kind, rv) {
+            Changes::Expired => return true,
+            Changes::Events(events) => relevant |= !events.is_empty(),
+        }
+    }
+    match world.changes_since(&PODS, rv) {
+        Changes::Expired => {
+            seen.pods = all_pod_facts(world);
+            true
+        }
+        Changes::Events(events) => {
+            for e in events {
+                let uid = meta_str(&e.object, "uid").to_string();
+                if e.kind == EventType::Deleted {
+                    relevant |= seen.pods.remove(&uid).is_some();
+                    continue;
+                }
+                let facts = pod_facts(&e.object);
+                if seen.pods.get(&uid) != Some(&facts) {
+                    relevant = true;
+                    seen.pods.insert(uid, facts);
+                }
+            }
+            relevant
+        }
+    }
+}
+
+/// One pass of both controllers over the whole world; says whether a rollout is still in progress.
+pub fn reconcile_world(world: &World, speed: f64) -> bool {
     let (_, deployments) = world.list(&DEPLOYMENTS, None);
     let (_, replicasets) = world.list(&REPLICASETS, None);
     let (_, pods) = world.list(&PODS, None);
@@ -52,14 +115,16 @@ pub fn reconcile_world(world: &World, speed: f64) {
     for pod in &pods {
         pods_by_owner.entry(owner_uid(pod)).or_default().push(pod);
     }
+    let mut in_progress = false;
     for d in &deployments {
         let owned = rs_by_owner.get(meta_str(d, "uid")).cloned().unwrap_or_default();
-        reconcile_deployment(world, d, &owned, &pods_by_owner, speed);
+        in_progress |= !reconcile_deployment(world, d, &owned, &pods_by_owner, speed);
     }
     for rs in &replicasets {
         let owned = pods_by_owner.get(meta_str(rs, "uid")).cloned().unwrap_or_default();
         reconcile_replicaset(world, rs, &owned);
     }
+    in_progress
 }
 
 fn owner_uid(object: &Value) -> &str {
@@ -182,7 +247,14 @@ fn scale(world: &World, deployment: &Value, rs: &Value, to: i64) {
     }
 }
 
-fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&str, Vec<&Obj>>, speed: f64) {
+/// Reconciles one deployment; true when its rollout is complete.
+fn reconcile_deployment(
+    world: &World,
+    d: &Obj,
+    owned: &[&Obj],
+    pods: &HashMap<&str, Vec<&Obj>>,
+    speed: f64,
+) -> bool {
     let desired = replicas(d).max(0);
     let template = d.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
     let hash = template_hash(&template);
@@ -199,7 +271,7 @@ fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&
             let msg = format!("Scaled up replica set {} from 0 to {start}", meta_str(&created, "name"));
             events::record(world, d, EventKind::Normal, "ScalingReplicaSet", &msg, COMPONENT);
         }
-        return;
+        return false;
     };
     let mut old: Vec<&Obj> = owned.iter().filter(|rs| !is_new(rs)).copied().collect();
     old.sort_by_key(|rs| revision(rs));
@@ -327,6 +399,7 @@ fn reconcile_deployment(world: &World, d: &Obj, owned: &[&Obj], pods: &HashMap<&
             Ok(())
         });
     }
+    complete
 }
 
 fn condition(status: &Value, kind: &str) -> Option<Value> {

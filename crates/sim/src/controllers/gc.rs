@@ -7,19 +7,63 @@ use serde_json::{Value, json};
 use crate::clock::now_rfc3339;
 use crate::resources::{self, EVENTS, PODS, ResourceKind};
 use crate::state::Shared;
-use crate::world::{World, meta_str};
+use crate::world::{Changes, EventType, World, meta_str};
 
-pub fn reconcile(state: &Shared) {
-    collect(&state.world);
+/// The collector's pass, run only when an orphan can have appeared: an object was deleted, or one was
+/// created with owners (which may already be gone). Events expire on their own clock, checked each minute.
+#[derive(Default)]
+pub struct GarbageCollector {
+    seen: std::sync::Mutex<Option<(u64, std::time::Instant)>>,
+}
+
+const EVENT_EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl GarbageCollector {
+    pub fn reconcile(&self, state: &Shared) {
+        let world = &state.world;
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let current = world.current_rv();
+        let (orphans_possible, expiry_due) = match *seen {
+            None => (true, true),
+            Some((rv, at)) => (orphans_possible(world, rv), at.elapsed() >= EVENT_EXPIRY_EVERY),
+        };
+        if orphans_possible {
+            collect_orphans(world);
+        }
+        if expiry_due {
+            expire_events(world, jiff::Timestamp::now());
+        }
+        let at = match *seen {
+            Some((_, at)) if !expiry_due => at,
+            _ => std::time::Instant::now(),
+        };
+        *seen = Some((current, at));
+    }
+}
+
+fn orphans_possible(world: &World, rv: u64) -> bool {
+    resources::stored().any(|kind| match world.changes_since(kind, rv) {
+        Changes::Expired => true,
+        Changes::Events(events) => events.iter().any(|e| {
+            e.kind == EventType::Deleted
+                || (e.kind == EventType::Added && e.object.pointer("/metadata/ownerReferences").is_some())
+        }),
+    })
 }
 
 /// Events older than this are removed, as the apiserver's event TTL (1 h by default) does: without it a
 /// long demo with pods coming and going would keep every event ever recorded.
 const EVENT_TTL_SECONDS: i64 = 3600;
 
+/// One full pass: orphans collected and old events expired.
 pub fn collect(world: &World) {
-    // One listing per kind, borrowed for the uid set: no per-object string copies every second.
-    let lists: Vec<_> = resources::ALL.iter().map(|kind| (kind, world.list(kind, None).1)).collect();
+    collect_orphans(world);
+    expire_events(world, jiff::Timestamp::now());
+}
+
+fn collect_orphans(world: &World) {
+    // One listing per kind, borrowed for the uid set: no per-object string copies.
+    let lists: Vec<_> = resources::stored().map(|kind| (kind, world.list(kind, None).1)).collect();
     let uids: HashSet<&str> =
         lists.iter().flat_map(|(_, objs)| objs.iter().map(|o| meta_str(o, "uid"))).collect();
     for (kind, objs) in &lists {
@@ -34,7 +78,6 @@ pub fn collect(world: &World) {
             }
         }
     }
-    expire_events(world, jiff::Timestamp::now());
 }
 
 fn expire_events(world: &World, now: jiff::Timestamp) {

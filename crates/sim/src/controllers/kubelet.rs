@@ -18,7 +18,7 @@ use crate::resources::PODS;
 use crate::scenario::{FailureMode, Scenario};
 use crate::seed::{IpAllocator, node_name};
 use crate::state::Shared;
-use crate::world::{Obj, meta_str};
+use crate::world::{Changes, EventType, Obj, WatchEvent, meta_str};
 
 const COMPONENT: &str = "kubelet";
 const SCHEDULE_AFTER: Duration = Duration::from_millis(300);
@@ -43,6 +43,8 @@ enum Stage {
 
 #[derive(Debug)]
 struct Runtime {
+    namespace: String,
+    name: String,
     stage: Stage,
     /// Scenario time of the next transition.
     next_at: Duration,
@@ -62,9 +64,11 @@ struct Kubelet {
     next_node: u32,
     /// A flap was on at the last sync: one more pass lets pods recover when it ends.
     was_flapping: bool,
-    /// The pods' resourceVersion and the earliest timer at the last pass.
+    /// The resourceVersion the last pass saw the pods at, and the earliest timer.
     last_pods_rv: u64,
     earliest_due: Duration,
+    /// Whether a full pass has run (until then there is nothing to follow changes from).
+    loaded: bool,
 }
 
 pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviour>) {
@@ -78,6 +82,7 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
         was_flapping: false,
         last_pods_rv: 0,
         earliest_due: Duration::ZERO,
+        loaded: false,
     };
     let mut tick = tokio::time::interval(super::TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -204,48 +209,99 @@ impl Kubelet {
         self.state.clock.elapsed()
     }
 
+    /// One pass. Its cost follows what changed: the pods changed since the last pass (from the world's
+    /// change feed) and the pods whose timers are due; every pod only while a readiness flap is scripted,
+    /// or when history no longer reaches back to the last pass.
     fn sync(&mut self) {
         let now = self.now();
-        // Nothing to do while no pod changed, no timer is due and no flap starts or ends.
-        let pods_rv = self.state.world.kind_rv(&PODS);
-        let flapping_now = self.behaviour.any_flap(now);
-        if pods_rv == self.last_pods_rv && now < self.earliest_due && !flapping_now && !self.was_flapping {
-            return;
-        }
-        let (_, pods) = self.state.world.list(&PODS, None);
-        let mut seen = std::collections::HashSet::with_capacity(pods.len());
-        // Readiness flaps are rare: steady pods are only checked while one is scripted.
         let flapping = self.behaviour.any_flap(now);
-        for pod in &pods {
-            let uid = meta_str(pod, "uid");
-            seen.insert(uid);
-            if !self.pods.contains_key(uid) {
-                let runtime = self.adopt(pod, now);
-                self.pods.insert(uid.to_string(), runtime);
+        let current = self.state.world.current_rv();
+        let changes = if self.loaded && !flapping && !self.was_flapping {
+            self.state.world.changes_since(&PODS, self.last_pods_rv)
+        } else {
+            Changes::Expired
+        };
+        match changes {
+            Changes::Expired => self.full_pass(now, flapping),
+            Changes::Events(events) => {
+                // The latest state of each changed pod, once.
+                let mut latest: HashMap<&str, &WatchEvent> = HashMap::new();
+                for e in &events {
+                    latest.insert(meta_str(&e.object, "uid"), e);
+                }
+                for (uid, e) in latest {
+                    if e.kind == EventType::Deleted {
+                        self.pods.remove(uid);
+                    } else {
+                        self.visit(&e.object, now, false);
+                    }
+                }
+                if now >= self.earliest_due {
+                    let due: Vec<(String, String)> = self
+                        .pods
+                        .values()
+                        .filter(|rt| rt.next_at <= now)
+                        .map(|rt| (rt.namespace.clone(), rt.name.clone()))
+                        .collect();
+                    for (ns, name) in due {
+                        if let Some(pod) = self.state.world.get(&PODS, &ns, &name) {
+                            self.visit(&pod, now, false);
+                        }
+                    }
+                    self.earliest_due =
+                        self.pods.values().map(|rt| rt.next_at).min().unwrap_or(Duration::MAX);
+                }
+                self.last_pods_rv = current;
             }
-            let steady = self
-                .pods
-                .get(uid)
-                .is_some_and(|rt| rt.next_at == Duration::MAX && rt.stage != Stage::Terminating);
-            let terminating = pod.pointer("/metadata/deletionTimestamp").is_some();
-            if steady && !terminating && !flapping && !self.was_flapping {
-                continue;
-            }
-            self.step(pod, uid, now);
         }
         self.was_flapping = flapping;
+    }
+
+    /// Every pod: the first pass, while a flap is scripted, or after history moved past the last pass.
+    fn full_pass(&mut self, now: Duration, flapping: bool) {
+        let snapshot = self.state.world.snapshot(&PODS);
+        let mut seen = std::collections::HashSet::with_capacity(snapshot.objects.len());
+        for (_, pod) in snapshot.iter(None, None) {
+            seen.insert(meta_str(pod, "uid").to_string());
+            self.visit(pod, now, flapping || self.was_flapping);
+        }
         self.pods.retain(|uid, _| seen.contains(uid.as_str()));
         self.earliest_due = self.pods.values().map(|rt| rt.next_at).min().unwrap_or(Duration::MAX);
-        // Our own writes moved the pods' resourceVersion; the next pass looks once more, then rests.
-        self.last_pods_rv = pods_rv;
+        self.last_pods_rv = snapshot.rv;
+        self.loaded = true;
+    }
+
+    /// Adopts a pod seen for the first time and moves it on if it has something to do.
+    fn visit(&mut self, pod: &Obj, now: Duration, check_steady: bool) {
+        let uid = meta_str(pod, "uid");
+        if !self.pods.contains_key(uid) {
+            let runtime = self.adopt(pod, now);
+            self.earliest_due = self.earliest_due.min(runtime.next_at);
+            self.pods.insert(uid.to_string(), runtime);
+        }
+        let steady = self
+            .pods
+            .get(uid)
+            .is_some_and(|rt| rt.next_at == Duration::MAX && rt.stage != Stage::Terminating);
+        let terminating = pod.pointer("/metadata/deletionTimestamp").is_some();
+        if steady && !terminating && !check_steady {
+            return;
+        }
+        self.step(pod, uid, now);
+        if let Some(rt) = self.pods.get(uid) {
+            self.earliest_due = self.earliest_due.min(rt.next_at);
+        }
     }
 
     /// Takes over a pod seen for the first time: already running pods (seeded) stay as they are.
     fn adopt(&mut self, pod: &Value, now: Duration) -> Runtime {
         let ready = super::deployments::is_pod_ready(pod);
         let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").to_string();
+        let (namespace, name) = (meta_str(pod, "namespace").to_string(), meta_str(pod, "name").to_string());
         if ready {
             return Runtime {
+                namespace,
+                name,
                 stage: Stage::Running { ready: true },
                 next_at: Duration::MAX,
                 restarts: 0,
@@ -256,6 +312,8 @@ impl Kubelet {
             };
         }
         Runtime {
+            namespace,
+            name,
             stage: Stage::Unscheduled,
             next_at: now + self.delay(SCHEDULE_AFTER),
             restarts: 0,

@@ -167,6 +167,27 @@ struct Emitter {
 
 /// The running pods of services with traffic, rebuilt only when pods changed (and at most every
 /// couple of seconds under churn): at 20k pods, looking into every pod's JSON each tick would cost a core.
+/// Which pods were ready at the last rescan, to tell from the change feed whether another is needed.
+#[derive(Default)]
+struct Readiness(HashMap<String, bool>);
+
+impl Readiness {
+    fn reset(&mut self, pods: &[(String, bool)]) {
+        self.0 = pods.iter().cloned().collect();
+    }
+
+    /// Whether a pod was added, deleted or changed readiness after `rv`.
+    fn changed(&self, world: &crate::world::World, rv: u64) -> bool {
+        match world.changes_since(&PODS, rv) {
+            crate::world::Changes::Expired => true,
+            crate::world::Changes::Events(events) => events.iter().any(|e| {
+                e.kind != crate::world::EventType::Modified
+                    || self.0.get(meta_str(&e.object, "uid")) != Some(&is_pod_ready(&e.object))
+            }),
+        }
+    }
+}
+
 struct Running {
     emitters: Vec<Emitter>,
     /// Lines per second all emitters want together.
@@ -212,6 +233,7 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut ready = Readiness::default();
     let mut running = Running {
         emitters: Vec::new(),
         wanted_rps: 0.0,
@@ -226,12 +248,17 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
         let now = state.clock.elapsed();
         let dt = PERIOD.as_secs_f64() * state.clock.speed();
         let pods_rv = state.world.kind_rv(&PODS);
+        // Only a pod that comes, goes or changes readiness changes who logs (a heartbeat does not).
         if running.pods_rv != pods_rv
-            && (running.pods_rv == u64::MAX || running.built.elapsed() >= RESCAN_AT_MOST)
+            && (running.pods_rv == u64::MAX
+                || (running.built.elapsed() >= RESCAN_AT_MOST
+                    && ready.changed(&state.world, running.pods_rv)))
         {
             let mut owed: HashMap<String, f64> =
                 running.emitters.drain(..).map(|e| (e.uid, e.owed)).collect();
             let (_, pods) = state.world.list(&PODS, None);
+            let pods_ready: Vec<(String, bool)> =
+                pods.iter().map(|p| (meta_str(p, "uid").to_string(), is_pod_ready(p))).collect();
             let emitters: Vec<Emitter> = pods
                 .into_iter()
                 .filter(|p| is_pod_ready(p))
@@ -244,6 +271,10 @@ pub async fn run(state: Shared, scenario: Arc<Scenario>, behaviour: Arc<Behaviou
                 .collect();
             let wanted_rps = emitters.iter().map(|e| e.traffic.rps).sum();
             running = Running { emitters, wanted_rps, pods_rv, built: std::time::Instant::now() };
+            ready.reset(&pods_ready);
+        } else if running.pods_rv != pods_rv && running.built.elapsed() >= RESCAN_AT_MOST {
+            // Nothing relevant changed: remember how far the feed was read.
+            running.pods_rv = pods_rv;
         }
         // Scale every pod's rate down together when the sim would exceed its line budget.
         let factor = if running.wanted_rps > scenario.log_lines_per_second && running.wanted_rps > 0.0 {

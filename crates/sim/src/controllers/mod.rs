@@ -45,7 +45,10 @@ pub fn spawn_all(state: &Shared, scenario: Scenario, tracker: &TaskTracker) {
     }
     let kyverno = kyverno::Kyverno::new();
     tracker.spawn(run_every(state.clone(), Duration::from_secs(2), move |s| kyverno.reconcile(s)));
-    tracker.spawn(run_every(state.clone(), Duration::from_secs(1), gc::reconcile));
+    let namespaces = crate::seed_core::NamespaceDefaults::default();
+    tracker.spawn(run_every(state.clone(), TICK, move |s| namespaces.reconcile(&s.world)));
+    let gc = gc::GarbageCollector::default();
+    tracker.spawn(run_every(state.clone(), Duration::from_secs(1), move |s| gc.reconcile(s)));
     tracker.spawn(loggen::run(state.clone(), scenario.clone(), behaviour.clone()));
     tracker.spawn(timeline::run(state.clone(), scenario, argo, behaviour));
 }

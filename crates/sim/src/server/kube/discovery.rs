@@ -20,23 +20,24 @@ pub fn api_versions(server_address: &str) -> Value {
     })
 }
 
+fn group_entry(group: &str, versions: &[&str]) -> Value {
+    let gvs: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    json!({"name": group, "versions": gvs, "preferredVersion": gvs[0]})
+}
+
 pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = resources::groups()
-        .into_iter()
-        .map(|(group, version)| {
-            let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
-            json!({"name": group, "versions": [gv.clone()], "preferredVersion": gv})
-        })
-        .collect();
+    let groups: Vec<Value> =
+        resources::groups().iter().map(|(group, versions)| group_entry(group, versions)).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 pub fn api_group(group: &str) -> Option<Value> {
-    let (name, version) = resources::groups().into_iter().find(|(g, _)| *g == group)?;
-    let gv = json!({"groupVersion": format!("{name}/{version}"), "version": version});
-    Some(
-        json!({"kind": "APIGroup", "apiVersion": "v1", "name": name, "versions": [gv.clone()], "preferredVersion": gv}),
-    )
+    let (name, versions) = resources::groups().into_iter().find(|(g, _)| *g == group)?;
+    let mut entry = group_entry(name, &versions);
+    entry["kind"] = json!("APIGroup");
+    entry["apiVersion"] = json!("v1");
+    Some(entry)
 }
 
 /// `APIResourceList` for a group-version, with subresources listed as `pods/log` etc.
@@ -55,8 +56,8 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         if !k.short_names.is_empty() {
             entry["shortNames"] = json!(k.short_names);
         }
-        if k.kind == "Pod" || k.kind == "Deployment" || k.kind == "Service" {
-            entry["categories"] = json!(["all"]);
+        if !k.categories.is_empty() {
+            entry["categories"] = json!(k.categories);
         }
         list.push(entry);
         for sub in k.subresources {
@@ -109,6 +110,12 @@ mod tests {
         let groups = api_group_list();
         let names: Vec<&str> =
             groups["groups"].as_array().unwrap().iter().filter_map(|g| g["name"].as_str()).collect();
-        assert_eq!(names, ["apps", "argoproj.io", "kyverno.io", "wgpolicyk8s.io"]);
+        for group in ["apps", "batch", "argoproj.io", "kyverno.io", "wgpolicyk8s.io", "metrics.k8s.io"] {
+            assert_eq!(names.iter().filter(|n| **n == group).count(), 1, "{group} in {names:?}");
+        }
+        let kyverno =
+            groups["groups"].as_array().unwrap().iter().find(|g| g["name"] == "kyverno.io").unwrap();
+        assert_eq!(kyverno["preferredVersion"]["version"], "v1");
+        assert_eq!(kyverno["versions"].as_array().unwrap().len(), 2);
     }
 }

@@ -3,8 +3,11 @@
 mod discovery;
 mod openapi;
 mod pod_logs;
+mod protobuf;
 mod request;
+mod resource_metrics;
 mod rest;
+mod reviews;
 mod route;
 mod service_proxy;
 mod tables;
@@ -17,6 +20,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::resources::Serving;
 use crate::state::Shared;
 use crate::status::ApiError;
 use request::Params;
@@ -49,10 +53,19 @@ async fn handle(State(state): State<Shared>, request: Request) -> Response {
     };
     let host =
         parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
-    match dispatch(&state, &parts.method, parts.uri.path(), &params, &parts.headers, body, &host).await {
-        Ok(response) => response,
-        Err(err) => err.into_response(),
+    let mut response =
+        match dispatch(&state, &parts.method, parts.uri.path(), &params, &parts.headers, body, &host).await {
+            Ok(response) => response,
+            Err(err) => err.into_response(),
+        };
+    // A deprecated version of a custom resource says so on every response, as the apiserver does.
+    if let Some(Route::Collection { kind, .. } | Route::Object { kind, .. }) = route::parse(parts.uri.path())
+        && let Some(warning) = crate::crds::deprecation_warning(&kind)
+        && let Ok(value) = header::HeaderValue::from_str(&warning)
+    {
+        response.headers_mut().append(header::WARNING, value);
     }
+    response
 }
 
 async fn dispatch(
@@ -82,10 +95,33 @@ async fn dispatch(
         Route::OpenApiRoot => read_only(Some(openapi::root())),
         Route::OpenApi(gv) => read_only(openapi::group_version(&gv)),
         Route::Collection { kind, .. } | Route::Object { kind, .. }
-            if state.faults.spec.forbid.iter().any(|r| r == kind.plural) =>
+            if !reviews::permitted(state, &kind, method) =>
         {
             Err(ApiError::forbidden(&kind, method, path))
         }
+        Route::Collection { kind, namespace } if kind.serving == Serving::Review => match *method {
+            Method::POST => reviews::serve(state, &kind, namespace.as_deref(), headers, &body),
+            _ => Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            )),
+        },
+        Route::Collection { kind, namespace } if kind.serving == Serving::Metrics => match *method {
+            Method::GET if !params.flag("watch") => {
+                resource_metrics::list(state, &kind, namespace.as_deref(), params)
+            }
+            _ => Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            )),
+        },
+        Route::Object { kind, namespace, name, .. } if kind.serving == Serving::Metrics => match *method {
+            Method::GET => resource_metrics::get(state, &kind, &namespace, &name),
+            _ => Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            )),
+        },
+        Route::Object { kind, .. } if kind.serving == Serving::Review => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
         Route::Collection { kind, namespace } => {
             let ns = namespace.as_deref();
             match *method {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::request::Params;
+use super::request::{ListOptions, Params};
 use crate::resources::ResourceKind;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::state::Shared;
@@ -58,30 +58,40 @@ pub fn serve(
     };
     let timeout = params.number("timeoutSeconds")?.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     let bookmarks = params.flag("allowWatchBookmarks");
-    // Streaming lists (client-go's WatchList): current state as ADDED events, then a bookmark marking their end.
-    let initial_events = params.flag("sendInitialEvents");
-    if initial_events && !bookmarks {
-        return Err(ApiError::invalid_request("sendInitialEvents requires allowWatchBookmarks=true"));
-    }
-    let from_rv = match params.get("resourceVersion") {
-        _ if initial_events => None,
-        None | Some("0") => None,
-        Some(v) => Some(
-            v.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {v:?}")))?,
-        ),
+    let options = ListOptions::parse(params, true)?;
+    let rv = options.rv_number()?;
+    // Where the stream starts (api-concepts "Semantics for watch" and "Streaming lists"):
+    // - sendInitialEvents=true: the current state as ADDED events, then (with bookmarks) a BOOKMARK
+    //   annotated `k8s.io/initial-events-end`, whatever resourceVersion asked for (it is not older);
+    // - sendInitialEvents=false: changes only, after the resourceVersion or from now;
+    // - neither: a resourceVersion resumes after it; none (or "0") starts with the state as ADDED events.
+    let (start, initial_events) = match options.send_initial_events {
+        Some(true) => (Start::State, true),
+        Some(false) => (rv.map_or(Start::Now, Start::After), false),
+        None => (rv.map_or(Start::State, Start::After), false),
     };
     let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
     let state = state.clone();
     tokio::spawn(async move {
         let job = Stream { state: state.clone(), kind, filter, tx, bookmarks, table, sent: 0 };
         tokio::select! {
-            _ = job.run(from_rv, initial_events, timeout) => {}
+            _ = job.run(start, initial_events, timeout) => {}
             _ = state.shutdown.cancelled() => {}
         }
     });
     let body = Body::from_stream(ReceiverStream::new(rx));
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Where a watch starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Start {
+    /// The current state as synthetic ADDED events, then the changes after it.
+    State,
+    /// Changes after this resourceVersion.
+    After(u64),
+    /// Changes from now on.
+    Now,
 }
 
 struct Stream {
@@ -102,28 +112,23 @@ enum Stop {
 }
 
 impl Stream {
-    async fn run(mut self, from_rv: Option<u64>, initial_events: bool, timeout: Duration) {
+    async fn run(mut self, start: Start, initial_events: bool, timeout: Duration) {
         let world = self.state.world.clone();
         // A resumed watch may be told its resourceVersion is too old (really, or by injected fault).
-        if from_rv.is_some() && self.state.faults.expire_watch() {
+        if let Start::After(rv) = start
+            && self.state.faults.expire_watch()
+        {
             let current = world.current_rv();
-            let err =
-                ApiError::expired(format!("too old resource version: {} ({current})", from_rv.unwrap_or(0)));
+            let err = ApiError::expired(format!("too old resource version: {rv} ({current})"));
             let _ = self.send_error(&err).await;
             return;
         }
         // `initial` counts the synthetic ADDED events at the head of the backlog, all at `list_rv`.
-        let (start, initial, list_rv) = match from_rv {
-            Some(rv) => match world.watch(&self.kind, Some(rv)) {
-                Ok(start) => (start, 0, rv),
-                Err(err) => {
-                    let _ = self.send_error(&err).await;
-                    return;
-                }
-            },
-            None => {
-                // No resourceVersion: synthetic ADDED events for the current state, then changes after it.
-                let (rv, items) = world.list(&self.kind, self.filter.namespace.as_deref());
+        let (start, initial, list_rv) = match start {
+            Start::State => {
+                // Synthetic ADDED events for the current state, then changes after it.
+                let snapshot = world.snapshot(&self.kind);
+                let rv = snapshot.rv;
                 let mut start = match world.watch(&self.kind, Some(rv)) {
                     Ok(s) => s,
                     Err(err) => {
@@ -131,13 +136,26 @@ impl Stream {
                         return;
                     }
                 };
-                let count = items.len();
-                let synthetic: Vec<Arc<WatchEvent>> = items
-                    .into_iter()
-                    .map(|object| Arc::new(WatchEvent { rv, kind: EventType::Added, object }))
+                let synthetic: Vec<Arc<WatchEvent>> = snapshot
+                    .iter(self.filter.namespace.as_deref(), None)
+                    .filter(|(_, o)| self.filter.matches(o))
+                    .map(|(_, object)| {
+                        Arc::new(WatchEvent { rv, kind: EventType::Added, object: object.clone() })
+                    })
                     .collect();
+                let count = synthetic.len();
                 start.backlog.splice(0..0, synthetic);
                 (start, count, rv)
+            }
+            Start::After(_) | Start::Now => {
+                let from = if let Start::After(rv) = start { rv } else { world.current_rv() };
+                match world.watch(&self.kind, Some(from)) {
+                    Ok(start) => (start, 0, from),
+                    Err(err) => {
+                        let _ = self.send_error(&err).await;
+                        return;
+                    }
+                }
             }
         };
         for (i, event) in start.backlog.iter().enumerate() {
@@ -199,11 +217,12 @@ impl Stream {
         if !self.filter.matches(&event.object) {
             return Ok(());
         }
+        let object = super::rest::present(&self.kind, &event.object);
         let line = if self.table {
-            let table = super::tables::table(&self.kind, std::slice::from_ref(&event.object), event.rv, None);
+            let table = super::tables::table(&self.kind, std::slice::from_ref(&object), event.rv, None, None);
             json!({"type": event.kind.as_str(), "object": table})
         } else {
-            json!({"type": event.kind.as_str(), "object": event.object.as_ref()})
+            json!({"type": event.kind.as_str(), "object": object.as_ref()})
         };
         self.send_line(&line).await?;
         self.sent += 1;
@@ -222,8 +241,12 @@ impl Stream {
         let _ = self.tx.send(Err(std::io::Error::other("simulated dropped watch"))).await;
     }
 
-    /// The bookmark that tells a streaming-list client its initial events are complete.
+    /// The bookmark that tells a streaming-list client its initial events are complete (sent only to
+    /// clients that allow bookmarks, as the apiserver does).
     async fn send_initial_end(&mut self, rv: u64) -> Result<(), Stop> {
+        if !self.bookmarks {
+            return Ok(());
+        }
         let object = json!({"kind": self.kind.kind, "apiVersion": self.kind.api_version(),
             "metadata": {"resourceVersion": rv.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}});
         self.send_line(&json!({"type": "BOOKMARK", "object": object})).await
