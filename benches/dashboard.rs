@@ -3,7 +3,9 @@
 //!   model and draw the first frame (≤ 1.0 s);
 //! - one frame render with 10,000 pods in the table at 200×60 (≤ 4 ms; cost follows visible rows);
 //! - watch events applied to the caches: projection + insert (≥ 100k events/s);
-//! - snapshot + derivation of services/overview at 10,000 pods (what each coalesced update costs).
+//! - snapshot + derivation of services/overview at 10,000 pods (what each coalesced update costs);
+//! - key press to frame in the log view while its source delivers 2,000 lines/s (each turn of the loop
+//!   takes the newest lines when the ring changed, then the key, then draws once).
 //!
 //! Idle CPU under churn and resident memory are measured on the real binary by `scripts/bench-console`.
 
@@ -96,7 +98,7 @@ fn render_frames(c: &mut Criterion) {
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
         for view in [View::Workloads, View::Overview, View::Applications] {
             state.view = view;
-            state.cursor[view.index()] = 250.min(state.row_count(view).saturating_sub(1));
+            state.set_cursor_of(view, 250);
             group.bench_with_input(BenchmarkId::new(format!("{view:?}_200x60"), pods), &pods, |b, _| {
                 b.iter(|| {
                     terminal.draw(|f| render(&state, &theme, f)).unwrap();
@@ -118,7 +120,72 @@ fn render_frames(c: &mut Criterion) {
             terminal.draw(|f| render(&state, &theme, f)).unwrap();
         })
     });
+    key_to_frame_under_log_flood(&mut group, &theme);
     group.finish();
+}
+
+/// Key to frame in the log view while a pod-log source fills its ring with 2,000 lines/s: a thread
+/// inserts 20 seed-format lines every 10 ms, as the follower does; each iteration is one turn of the
+/// loop — the newest lines when the ring changed, the key, one frame.
+fn key_to_frame_under_log_flood(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    theme: &Theme,
+) {
+    use platdeck_console::sources::log_buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry};
+    use platdeck_console::tui::log_source::LOG_LINES_SHOWN;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let mut state = state_with(big_snapshot(PODS));
+    state.view = View::Workloads;
+    update(&mut state, Action::Key(KeySpec::plain(KeyName::Char('l'))));
+    assert!(state.logs.is_some(), "the log view opened");
+    let buffer = Arc::new(LogBuffer::new(DEFAULT_CAPACITY));
+    let mut changed = buffer.subscribe();
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = {
+        let (buffer, stop) = (buffer.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let labels = Arc::new(std::collections::BTreeMap::from([(
+                "pod".to_string(),
+                "svc-00000-7d9f8b6c5d-00000".to_string(),
+            )]));
+            let mut i: i64 = 0;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..20 {
+                    i += 1;
+                    buffer.insert(LogEntry {
+                        ts_ns: 1_767_261_600_000_000_000 + i * 1_000_000,
+                        labels: labels.clone(),
+                        line: format!(
+                            r#"{{"level":"info","msg":"Request completed","method":"GET","path":"/api/{i}","status":200,"duration_ms":3}}"#
+                        ),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let up = Action::Key(KeySpec::plain(KeyName::Char('k')));
+    let down = Action::Key(KeySpec::plain(KeyName::Char('j')));
+    let mut flip = false;
+    group.bench_function("key_to_frame_logs_2000_lines_per_s_200x60", |b| {
+        b.iter(|| {
+            if changed.has_changed().unwrap_or(false) {
+                changed.mark_unchanged();
+                let lines = buffer.lines_tail(LOG_LINES_SHOWN);
+                update(
+                    &mut state,
+                    Action::Logs { lines, dropped_overflow: 0, dropped_upstream: 0, status: "live".into() },
+                );
+            }
+            flip = !flip;
+            update(&mut state, if flip { up.clone() } else { down.clone() });
+            terminal.draw(|f| render(&state, theme, f)).unwrap();
+        })
+    });
+    stop.store(true, Ordering::Relaxed);
+    let _ = feeder.join();
 }
 
 fn apply_events(c: &mut Criterion) {

@@ -111,6 +111,8 @@ fn ingest(c: &mut Criterion) {
         pane.lines = shown;
         state.logs = Some(pane);
         state.scope.filter = "error".into();
+        // The visible lines are derived when lines or filter change (as `update` does), not per frame.
+        state.refresh();
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
         group.bench_with_input(BenchmarkId::new("filtered_frame_200x60_ring", ring), &ring, |b, _| {
             b.iter(|| {

@@ -50,8 +50,11 @@ fn incident() -> State {
 }
 
 fn draw_sized(state: &State, theme: &Theme, width: u16, height: u16) -> Buffer {
+    // Tests set fields directly: derive what that invalidated first, as `update` does after each action.
+    let mut state = state.clone();
+    state.refresh();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| render(state, theme, f)).unwrap();
+    terminal.draw(|f| render(&state, theme, f)).unwrap();
     terminal.backend().buffer().clone()
 }
 
@@ -606,6 +609,9 @@ fn tasks_state() -> State {
         ],
         ..RunSnapshot::default()
     };
+    // Set directly: count the change as `update` does, so the view's rows derive again.
+    state.tasks.revision += 1;
+    state.refresh();
     state
 }
 

@@ -121,6 +121,13 @@ impl Caches {
         if let Some(slot) = all.iter_mut().find(|(s, _)| s == source)
             && slot.1 != health
         {
+            // Each change of a source's state is in the log (and the diagnostics panel), once.
+            match &health {
+                SourceHealth::Connected | SourceHealth::Connecting | SourceHealth::NotInstalled => {
+                    tracing::info!(source, state = ?health, "source state changed")
+                }
+                _ => tracing::warn!(source, state = ?health, "source state changed"),
+            }
             slot.1 = health;
             drop(all);
             self.notify();

@@ -172,15 +172,17 @@ async fn watch_into<T: PartialEq + Send + Sync + 'static>(
                 caches.notify();
             }
             Err(err) => {
-                tracing::warn!(source, %err, "watch failed; retrying with backoff");
-                caches.set_health(source, health_for(&err, last_ok));
+                // The whole chain: the panel and the log file hold the reason the header can only cut.
+                let error = super::error_chain::error_chain(&err);
+                tracing::warn!(source, %error, "watch failed; retrying with backoff");
+                caches.set_health(source, health_for(&err, &error, last_ok));
             }
         }
     }
 }
 
 /// How a watch error shows in the header: forbidden and not-installed are not "empty".
-fn health_for(err: &watcher::Error, last_ok: Option<jiff::Timestamp>) -> SourceHealth {
+fn health_for(err: &watcher::Error, text: &str, last_ok: Option<jiff::Timestamp>) -> SourceHealth {
     let api_status = match err {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
@@ -192,8 +194,8 @@ fn health_for(err: &watcher::Error, last_ok: Option<jiff::Timestamp>) -> SourceH
         Some((403, message)) => SourceHealth::Forbidden { message },
         Some((404, _)) => SourceHealth::NotInstalled,
         _ => match last_ok {
-            Some(since) => SourceHealth::Stale { since, error: err.to_string() },
-            None => SourceHealth::Error { message: err.to_string() },
+            Some(since) => SourceHealth::Stale { since, error: text.to_string() },
+            None => SourceHealth::Error { message: text.to_string() },
         },
     }
 }

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod custom_resources;
 pub mod ecr;
+pub mod error_chain;
 pub mod grafana;
 pub mod kube;
 pub mod kube_client;

@@ -18,6 +18,24 @@ pub enum MouseKind {
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeySpec),
+    /// An answer that belongs to one session (connection): applied only while the state shows it.
+    Scoped {
+        session: super::state::SessionId,
+        action: Box<Action>,
+    },
+    /// A `:ctx` connection is up: the state now shows this session (the runtime closed the old one).
+    ContextSwitched {
+        session: super::state::SessionId,
+        context: String,
+        readonly: bool,
+    },
+    /// A `:ctx` connection could not be made; the current context stays.
+    ContextFailed {
+        context: String,
+        error: String,
+    },
+    /// A signal (SIGINT, SIGTERM) asks to quit, like `q`.
+    Quit,
     /// A mouse event at a terminal cell.
     Mouse {
         kind: MouseKind,
@@ -77,6 +95,7 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// The UI quits: cancel what runs.
     Quit,
     /// Send a confirmed mutation (guarded and audited by the executor too).
     Mutate(Mutation),
@@ -111,7 +130,7 @@ pub enum Effect {
         path: String,
         filter: String,
     },
-    /// Put the text on the system clipboard (OSC 52, written by the app loop).
+    /// Put the text on the system clipboard (OSC 52, written between frames by the runtime).
     CopyToClipboard(String),
     /// Open the URL in the desktop's browser (`xdg-open` / `open`).
     OpenUrl(String),

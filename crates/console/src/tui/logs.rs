@@ -17,7 +17,7 @@ pub enum LogPrompt {
     SavePath(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LogsPane {
     pub service: ServiceKey,
     pub query: String,
@@ -40,6 +40,16 @@ pub struct LogsPane {
     pub prompt: Option<LogPrompt>,
     /// The Grafana Explore link on show (a popup), when asked for.
     pub explore: Option<String>,
+    /// Lines passing the filter (indices into `lines`, oldest first), derived by `refresh`.
+    pub visible: Vec<usize>,
+    /// Why the filter does not parse (every line is then shown).
+    pub filter_error: Option<String>,
+    /// The compiled filter and the text it was compiled from.
+    filter: Arc<LogFilter>,
+    filter_text: Option<String>,
+    /// Counts deliveries of lines, so `refresh` knows `visible` is stale.
+    lines_revision: u64,
+    visible_for: Option<u64>,
 }
 
 impl LogsPane {
@@ -58,23 +68,51 @@ impl LogsPane {
             wrap: false,
             prompt: None,
             explore: None,
+            visible: Vec::new(),
+            filter_error: None,
+            filter: Arc::new(LogFilter::default()),
+            filter_text: None,
+            lines_revision: 0,
+            visible_for: None,
         }
     }
 
-    /// Lines passing the filter (see `LogFilter` for its language), oldest first. A filter that does
-    /// not parse (a bad regex) keeps every line; `filter_error` says why.
-    pub fn visible<'a>(&'a self, filter: &str) -> impl Iterator<Item = &'a Arc<LogLine>> + 'a {
-        let filter = LogFilter::parse(filter).unwrap_or_default();
-        self.lines.iter().filter(move |l| filter.matches(l))
+    /// Takes the newest lines the source delivered.
+    pub fn set_lines(&mut self, lines: Vec<Arc<LogLine>>) {
+        self.lines = lines;
+        self.lines_revision += 1;
     }
 
-    pub fn filter_error(filter: &str) -> Option<String> {
-        LogFilter::parse(filter).err()
+    /// Compiles the filter when its text changed and derives the visible lines when the filter or the
+    /// lines changed (see `LogFilter` for its language). A filter that does not parse (a bad regex)
+    /// keeps every line; `filter_error` says why.
+    pub fn refresh(&mut self, filter: &str) {
+        if self.filter_text.as_deref() != Some(filter) {
+            let (compiled, error) = match LogFilter::parse(filter) {
+                Ok(f) => (f, None),
+                Err(e) => (LogFilter::default(), Some(e)),
+            };
+            self.filter = Arc::new(compiled);
+            self.filter_error = error;
+            self.filter_text = Some(filter.to_string());
+            self.visible_for = None;
+        }
+        if self.visible_for != Some(self.lines_revision) {
+            let filter = &self.filter;
+            self.visible =
+                self.lines.iter().enumerate().filter(|(_, l)| filter.matches(l)).map(|(i, _)| i).collect();
+            self.visible_for = Some(self.lines_revision);
+        }
+    }
+
+    /// The visible lines, oldest first.
+    pub fn visible_lines(&self) -> impl Iterator<Item = &Arc<LogLine>> + '_ {
+        self.visible.iter().filter_map(|&i| self.lines.get(i))
     }
 
     /// Forgets the lines of the previous source (a new query or window starts afresh).
     pub fn restart(&mut self) {
-        self.lines.clear();
+        self.set_lines(Vec::new());
         self.scroll = 0;
         self.dropped_overflow = 0;
         self.dropped_upstream = 0;

@@ -6,19 +6,20 @@ use super::action::Effect;
 use super::keymap::Command;
 use super::logs::LogPrompt;
 use super::state::{Notice, State};
-use crate::config::{KeyName, KeySpec};
+use crate::config::KeySpec;
 use platdeck_core::platform::explore::explore_url;
 
-/// Handles a key while a log-view prompt or popup is open; `None` when none is.
-pub fn on_prompt_key(state: &mut State, key: &KeySpec) -> Option<Vec<Effect>> {
+/// Handles a key while a log-view prompt (Prompt keys) or the Explore popup (Confirm keys) is open;
+/// `None` when none is. `command` is the key's command in that context.
+pub fn on_prompt_key(state: &mut State, key: &KeySpec, command: Option<Command>) -> Option<Vec<Effect>> {
     let pane = state.logs.as_mut()?;
     if let Some(url) = pane.explore.clone() {
-        return Some(match key.code {
-            KeyName::Enter => {
+        return Some(match command {
+            Some(Command::Confirm) => {
                 pane.explore = None;
                 vec![Effect::OpenUrl(url)]
             }
-            KeyName::Esc | KeyName::Char('q') => {
+            Some(Command::Cancel) => {
                 pane.explore = None;
                 Vec::new()
             }
@@ -29,18 +30,13 @@ pub fn on_prompt_key(state: &mut State, key: &KeySpec) -> Option<Vec<Effect>> {
     let text = match prompt {
         LogPrompt::EditQuery(text) | LogPrompt::SavePath(text) => text,
     };
-    match key.code {
-        KeyName::Esc => pane.prompt = None,
-        KeyName::Backspace => {
-            text.pop();
-        }
-        KeyName::Char('u') if key.ctrl => text.clear(),
-        KeyName::Char(c) if !key.ctrl && !key.alt => text.push(c),
-        KeyName::Enter => {
+    match super::update::edit_line(text, key, command) {
+        super::update::LineEdit::Editing => {}
+        super::update::LineEdit::Close => pane.prompt = None,
+        super::update::LineEdit::Submit => {
             let done = pane.prompt.take()?;
             return Some(submit(state, done));
         }
-        _ => {}
     }
     Some(Vec::new())
 }
@@ -152,6 +148,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::config::KeyName;
     use crate::tui::action::Action;
     use crate::tui::keymap::Keymap;
     use crate::tui::update::update;

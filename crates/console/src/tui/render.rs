@@ -46,15 +46,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     let counts = View::ALL.map(|v| state.row_count(v));
     header::draw(state, theme, frame, areas.header);
     tabs::draw(state, theme, frame, areas.tabs, &counts);
-    match &state.logs {
-        Some(logs) => views::logs::draw(state, logs, theme, frame, areas.body),
-        None => views::draw(state, theme, frame, areas.body),
+    match (&state.diagnostics, &state.logs) {
+        (Some(pane), _) => views::diagnostics::draw(state, pane, theme, frame, areas.body),
+        (None, Some(logs)) => views::logs::draw(state, logs, theme, frame, areas.body),
+        (None, None) => views::draw(state, theme, frame, areas.body),
     }
     match &state.mode {
         Mode::Palette(input) => palette::draw(state, input, theme, frame, areas.body),
-        Mode::Confirm(mutation) => confirm::draw(mutation, theme, frame, areas.body),
-        Mode::Help => help::draw(&state.keymap, theme, frame, areas.body),
-        Mode::ConfirmTasks { text, .. } => views::tasks::draw_confirm(text, theme, frame, areas.body),
+        Mode::Confirm(mutation) => confirm::draw(mutation, &state.keymap, theme, frame, areas.body),
+        Mode::Help => help::draw(&state.keymap, state.view_context(), theme, frame, areas.body),
+        Mode::ConfirmTasks { text, .. } => {
+            views::tasks::draw_confirm(text, &state.keymap, theme, frame, areas.body)
+        }
         Mode::Normal | Mode::Filter => {}
     }
     if let Some(form) = &state.scaffold {

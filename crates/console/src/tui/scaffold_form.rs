@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::action::Effect;
+use super::keymap::{Command, KeyContext};
 use super::state::{Notice, State};
 use crate::actions::scaffold::ScaffoldMutation;
 use crate::config::{KeyName, KeySpec};
@@ -202,26 +203,38 @@ impl ScaffoldForm {
         }
     }
 
-    pub fn on_key(&mut self, key: KeySpec, existing: &[String]) -> FormEvent {
+    /// Where the form's keys are looked up: the Prompt keys while typing, the Confirm keys on the
+    /// preview and the confirmation.
+    pub fn key_context(&self) -> KeyContext {
+        match self.stage {
+            Stage::Editing | Stage::Planning => KeyContext::Prompt,
+            Stage::Preview(_) | Stage::Confirm(_) => KeyContext::Confirm,
+        }
+    }
+
+    /// A key, with its command in the form's key context.
+    pub fn on_key(&mut self, key: KeySpec, command: Option<Command>, existing: &[String]) -> FormEvent {
         match self.stage.clone() {
-            Stage::Editing => self.editing_key(key, existing),
+            Stage::Editing => self.editing_key(key, command, existing),
             Stage::Planning => {
-                if key.code == KeyName::Esc {
+                if command == Some(Command::ClosePrompt) {
                     self.stage = Stage::Editing;
                 }
                 FormEvent::Nothing
             }
             Stage::Preview(preview) => {
-                match key.code {
-                    KeyName::Enter | KeyName::Char('y') => self.stage = Stage::Confirm(preview),
-                    KeyName::Esc | KeyName::Backspace => self.stage = Stage::Editing,
+                match command {
+                    Some(Command::Confirm) => self.stage = Stage::Confirm(preview),
+                    Some(Command::Cancel) => self.stage = Stage::Editing,
+                    _ if key.code == KeyName::Backspace => self.stage = Stage::Editing,
                     _ => {}
                 }
                 FormEvent::Nothing
             }
-            Stage::Confirm(_) => match key.code {
-                KeyName::Char('y') | KeyName::Char('Y') => FormEvent::Run(self.input()),
-                KeyName::Char('n') | KeyName::Char('N') | KeyName::Esc => {
+            // Enter walked the form to here: it does not also confirm, a deliberate key does.
+            Stage::Confirm(_) => match command {
+                Some(Command::Confirm) if key.code != KeyName::Enter => FormEvent::Run(self.input()),
+                Some(Command::Cancel) => {
                     self.stage = Stage::Editing;
                     FormEvent::Nothing
                 }
@@ -230,14 +243,21 @@ impl ScaffoldForm {
         }
     }
 
-    fn editing_key(&mut self, key: KeySpec, existing: &[String]) -> FormEvent {
-        match key.code {
-            KeyName::Esc => return FormEvent::Close,
-            KeyName::Tab | KeyName::Down => self.step(true),
-            KeyName::BackTab | KeyName::Up => self.step(false),
-            KeyName::Left if self.field == Field::Template => self.cycle_template(false),
-            KeyName::Right | KeyName::Char(' ') if self.field == Field::Template => self.cycle_template(true),
-            KeyName::Enter if self.field == Field::Port => {
+    fn editing_key(&mut self, key: KeySpec, command: Option<Command>, existing: &[String]) -> FormEvent {
+        // The template is chosen with the arrows (and space), not typed.
+        if self.field == Field::Template && command.is_none() {
+            match key.code {
+                KeyName::Left => self.cycle_template(false),
+                KeyName::Right | KeyName::Char(' ') => self.cycle_template(true),
+                _ => {}
+            }
+            return FormEvent::Nothing;
+        }
+        match command {
+            Some(Command::ClosePrompt) => return FormEvent::Close,
+            Some(Command::NextField) => self.step(true),
+            Some(Command::PrevField) => self.step(false),
+            Some(Command::Submit) if self.field == Field::Port => {
                 if let Some(first) = Field::ALL.into_iter().find(|f| self.error_for(*f, existing).is_some()) {
                     self.field = first;
                     return FormEvent::Nothing;
@@ -246,20 +266,31 @@ impl ScaffoldForm {
                 self.stage = Stage::Planning;
                 return FormEvent::Plan(self.input());
             }
-            KeyName::Enter => self.step(true),
-            KeyName::Backspace => {
+            Some(Command::Submit) => self.step(true),
+            Some(Command::Erase) => {
                 let field = self.field;
                 if let Some(text) = self.text_mut(field) {
                     text.pop();
                 }
             }
-            KeyName::Char(c) if !key.ctrl && !key.alt => {
+            Some(Command::ClearLine) => {
                 let field = self.field;
                 if let Some(text) = self.text_mut(field) {
-                    text.push(c);
+                    text.clear();
                 }
             }
-            _ => {}
+            Some(_) => {}
+            None => {
+                if let KeyName::Char(c) = key.code
+                    && !key.ctrl
+                    && !key.alt
+                {
+                    let field = self.field;
+                    if let Some(text) = self.text_mut(field) {
+                        text.push(c);
+                    }
+                }
+            }
         }
         FormEvent::Nothing
     }
@@ -287,7 +318,8 @@ fn existing(state: &State) -> Vec<String> {
 pub fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
     let existing = existing(state);
     let Some(form) = state.scaffold.as_mut() else { return Vec::new() };
-    match form.on_key(key, &existing) {
+    let command = state.keymap.lookup(form.key_context(), &key);
+    match form.on_key(key, command, &existing) {
         FormEvent::Nothing => Vec::new(),
         FormEvent::Close => {
             state.scaffold = None;
@@ -312,7 +344,9 @@ mod tests {
     }
 
     fn press(f: &mut ScaffoldForm, code: KeyName, existing: &[String]) -> FormEvent {
-        f.on_key(KeySpec::plain(code), existing)
+        let key = KeySpec::plain(code);
+        let command = crate::tui::keymap::Keymap::default_map().unwrap().lookup(f.key_context(), &key);
+        f.on_key(key, command, existing)
     }
 
     fn typed(f: &mut ScaffoldForm, text: &str) {

@@ -1,68 +1,44 @@
-//! The UI's whole state. Derived data (services, overview) is recomputed when a snapshot arrives,
-//! so rendering only reads.
+//! The UI's whole state. Derived data (services, overview, each view's rows, the visible log lines) is
+//! recomputed in `update` when what it derives from changes (`State::refresh`), so rendering only reads.
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::keymap::Keymap;
+use super::keymap::{KeyContext, Keymap};
 use crate::actions::{Mutation, Strategy};
+use crate::tasks::engine::TaskState;
 use platdeck_core::platform::attention::Finding;
 use platdeck_core::platform::overview::{Overview, overview};
 use platdeck_core::platform::scope::Scope;
 use platdeck_core::platform::services::{ServiceView, services};
 use platdeck_core::platform::{
-    AppInfo, DeploymentInfo, EventInfo, PodInfo, PolicyResult, PolicyResultInfo, ServiceKey, Snapshot,
+    AppInfo, DeploymentInfo, EventInfo, PodInfo, PolicyResultInfo, ServiceKey, Snapshot,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum View {
-    Overview,
-    Applications,
-    Workloads,
-    Policies,
-    Events,
-    Tasks,
+pub use super::views::View;
+
+/// Which connection (kube context) the UI is looking at: answers from an earlier one are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+/// A view's cursor and the rows it derived.
+#[derive(Debug, Clone, Default)]
+pub struct ViewState {
+    pub cursor: usize,
+    /// Indices into what the view lists (see `ViewDef::derive`).
+    pub rows: Vec<usize>,
+    /// A second list that follows the cursor (the Workloads view's pods), and the cursor it followed.
+    pub secondary: Vec<usize>,
+    secondary_for: Option<usize>,
 }
 
-impl View {
-    pub const ALL: [View; 6] =
-        [View::Overview, View::Applications, View::Workloads, View::Policies, View::Events, View::Tasks];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Overview => "Overview",
-            View::Applications => "Applications",
-            View::Workloads => "Workloads",
-            View::Policies => "Policies",
-            View::Events => "Events",
-            View::Tasks => "Tasks",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
-    }
-
-    /// A view by its title, a prefix of it (3+ letters), or the resource names people type (`apps`, `pods`).
-    pub fn from_name(name: &str) -> Option<View> {
-        let name = name.to_ascii_lowercase();
-        let alias = match name.as_str() {
-            "app" | "apps" | "application" | "argocd" => Some(View::Applications),
-            "deploy" | "deployments" | "pods" | "po" | "pod" => Some(View::Workloads),
-            "polr" | "policy" | "kyverno" | "violations" => Some(View::Policies),
-            "ev" | "event" => Some(View::Events),
-            "task" | "validate" | "provision" | "run" => Some(View::Tasks),
-            "home" => Some(View::Overview),
-            _ => None,
-        };
-        alias.or_else(|| {
-            View::ALL.into_iter().find(|v| {
-                let t = v.title().to_ascii_lowercase();
-                t == name || (name.len() >= 3 && t.starts_with(&name))
-            })
-        })
-    }
+/// What the views' rows were derived from: when any of it changes, they are derived again.
+#[derive(Debug, Clone, PartialEq)]
+struct DeriveKey {
+    snapshot: u64,
+    scope: Scope,
+    tasks: u64,
 }
 
 /// What keys do right now.
@@ -102,8 +78,17 @@ pub struct State {
     pub services: Vec<ServiceView>,
     pub overview: Overview,
     pub scope: Scope,
-    /// Selected row per view.
-    pub cursor: [usize; 6],
+    /// Per view (in `View::ALL` order): the cursor and the derived rows.
+    pub views: Vec<ViewState>,
+    derived: Option<DeriveKey>,
+    /// Counts snapshots taken, so derived rows know theirs is stale.
+    snapshot_revision: u64,
+    /// The connection the state shows; answers tagged with another one are stale.
+    pub session: SessionId,
+    /// A `:ctx` switch waits for its connection (the context asked for).
+    pub switching: Option<String>,
+    /// The console's own log, when open (it covers the current view until closed).
+    pub diagnostics: Option<super::diagnostics::DiagnosticsPane>,
     /// The detail pane (Applications, Workloads) is open.
     pub detail: bool,
     pub notice: Option<Notice>,
@@ -138,7 +123,7 @@ impl State {
         let snapshot = Arc::new(Snapshot::default());
         let services = services(&snapshot);
         let overview = overview(&snapshot, &services, now);
-        Self {
+        let mut state = Self {
             context,
             readonly,
             keymap,
@@ -148,7 +133,12 @@ impl State {
             services,
             overview,
             scope: Scope { namespace, service: None, filter: String::new() },
-            cursor: [0; 6],
+            views: vec![ViewState::default(); View::ALL.len()],
+            derived: None,
+            snapshot_revision: 0,
+            session: SessionId::default(),
+            switching: None,
+            diagnostics: None,
             detail: false,
             notice: None,
             in_flight: Vec::new(),
@@ -162,7 +152,9 @@ impl State {
             scaffold: None,
             scaffold_templates: crate::assets::template_names().into_iter().map(str::to_string).collect(),
             explore: None,
-        }
+        };
+        state.refresh();
+        state
     }
 
     /// Takes a new snapshot and recomputes what derives from it.
@@ -170,132 +162,152 @@ impl State {
         self.services = services(&snapshot);
         self.overview = overview(&snapshot, &self.services, self.now);
         self.snapshot = snapshot;
-        self.clamp_cursors();
+        self.snapshot_revision += 1;
+        self.refresh();
+    }
+
+    /// Derives again what changed inputs invalidate: every view's rows when the snapshot, the scope or
+    /// the task run changed; the cursor-following lists when their cursor moved; the log view's
+    /// visible lines when its lines or the filter changed. `update` calls it after every action; code
+    /// that sets fields directly (tests, benchmarks) calls it before drawing.
+    pub fn refresh(&mut self) {
+        let key = DeriveKey {
+            snapshot: self.snapshot_revision,
+            scope: self.scope.clone(),
+            tasks: self.tasks.revision,
+        };
+        if self.derived.as_ref() != Some(&key) {
+            for view in View::ALL {
+                let rows = view.def().derive(self);
+                let slot = &mut self.views[view.index()];
+                slot.rows = rows;
+                slot.cursor = slot.cursor.min(slot.rows.len().saturating_sub(1));
+                slot.secondary_for = None;
+            }
+            self.derived = Some(key);
+        }
+        for view in View::ALL {
+            let cursor = self.views[view.index()].cursor;
+            if self.views[view.index()].secondary_for != Some(cursor) {
+                let secondary = view.def().derive_secondary(self);
+                let slot = &mut self.views[view.index()];
+                slot.secondary = secondary;
+                slot.secondary_for = Some(cursor);
+            }
+        }
+        let filter = self.scope.filter.clone();
+        if let Some(pane) = self.logs.as_mut() {
+            pane.refresh(&filter);
+        }
+    }
+
+    /// Where keys are looked up now: the open overlay's context, else the view's.
+    pub fn key_context(&self) -> KeyContext {
+        if let Some(form) = &self.scaffold {
+            return form.key_context();
+        }
+        match &self.mode {
+            Mode::Filter | Mode::Palette(_) => return KeyContext::Prompt,
+            Mode::Confirm(_) | Mode::ConfirmTasks { .. } => return KeyContext::Confirm,
+            Mode::Help => return KeyContext::Help,
+            Mode::Normal => {}
+        }
+        self.view_context()
+    }
+
+    /// The context of what covers the body (diagnostics, logs, a prompt in the log view) or of the view.
+    pub fn view_context(&self) -> KeyContext {
+        if self.diagnostics.is_some() {
+            return KeyContext::Diagnostics;
+        }
+        if let Some(pane) = &self.logs {
+            if pane.explore.is_some() {
+                return KeyContext::Confirm;
+            }
+            if pane.prompt.is_some() {
+                return KeyContext::Prompt;
+            }
+            return KeyContext::Logs;
+        }
+        if self.view == View::Tasks { KeyContext::Tasks } else { KeyContext::Global }
     }
 
     pub fn cursor(&self) -> usize {
-        self.cursor[self.view.index()]
+        self.cursor_of(self.view)
+    }
+
+    pub fn cursor_of(&self, view: View) -> usize {
+        self.views[view.index()].cursor
     }
 
     pub fn set_cursor(&mut self, row: usize) {
-        let len = self.row_count(self.view);
-        self.cursor[self.view.index()] = row.min(len.saturating_sub(1));
+        self.set_cursor_of(self.view, row);
+    }
+
+    pub fn set_cursor_of(&mut self, view: View, row: usize) {
+        let len = self.row_count(view);
+        self.views[view.index()].cursor = row.min(len.saturating_sub(1));
+        self.refresh();
+    }
+
+    /// Every view's cursor back to its first row.
+    pub fn reset_cursors(&mut self) {
+        for slot in &mut self.views {
+            slot.cursor = 0;
+        }
     }
 
     pub fn clamp_cursors(&mut self) {
-        for view in View::ALL {
-            let len = self.row_count(view);
-            let c = &mut self.cursor[view.index()];
-            *c = (*c).min(len.saturating_sub(1));
+        self.refresh();
+        for slot in &mut self.views {
+            slot.cursor = slot.cursor.min(slot.rows.len().saturating_sub(1));
         }
     }
 
     pub fn row_count(&self, view: View) -> usize {
-        match view {
-            View::Overview => self.attention().len(),
-            View::Applications => self.apps().len(),
-            View::Workloads => self.deployments().len(),
-            View::Policies => self.results().len(),
-            View::Events => self.events().len(),
-            View::Tasks => self.tasks.snapshot.tasks.len(),
-        }
+        self.views[view.index()].rows.len()
+    }
+
+    fn rows(&self, view: View) -> &[usize] {
+        &self.views[view.index()].rows
     }
 
     /// The overview's ranked findings, narrowed by scope.
     pub fn attention(&self) -> Vec<&Finding> {
-        self.overview
-            .needs_attention
-            .iter()
-            .filter(|f| self.scope.service.as_ref().is_none_or(|s| *s == f.service))
-            .filter(|f| self.scope.namespace.as_ref().is_none_or(|ns| *ns == f.service.namespace))
-            .filter(|f| {
-                let needle = self.scope.filter.to_lowercase();
-                needle.is_empty()
-                    || f.headline.to_lowercase().contains(&needle)
-                    || f.reasons.iter().any(|r| r.to_lowercase().contains(&needle))
-            })
-            .collect()
+        self.rows(View::Overview).iter().filter_map(|&i| self.overview.needs_attention.get(i)).collect()
     }
 
     pub fn apps(&self) -> Vec<&Arc<AppInfo>> {
-        self.snapshot.apps.iter().filter(|a| self.scope.matches_app(a, &self.services)).collect()
+        self.rows(View::Applications).iter().filter_map(|&i| self.snapshot.apps.get(i)).collect()
     }
 
     pub fn deployments(&self) -> Vec<&Arc<DeploymentInfo>> {
-        self.snapshot.deployments.iter().filter(|d| self.scope.matches_deployment(d)).collect()
+        self.rows(View::Workloads).iter().filter_map(|&i| self.snapshot.deployments.get(i)).collect()
     }
 
     /// Pods of the selected deployment (Workloads view), or of the scope when none is selected.
     pub fn pods(&self) -> Vec<&Arc<PodInfo>> {
-        let deployments = self.deployments();
-        let selected = deployments.get(self.cursor[View::Workloads.index()]);
-        self.snapshot
-            .pods
-            .iter()
-            .filter(|p| self.scope.matches_pod(p))
-            .filter(|p| match selected {
-                Some(d) => {
-                    p.namespace == d.namespace && p.owner.as_deref().is_some_and(|o| owned_by(o, &d.name))
-                }
-                None => true,
-            })
-            .collect()
+        let rows = &self.views[View::Workloads.index()].secondary;
+        rows.iter().filter_map(|&i| self.snapshot.pods.get(i)).collect()
     }
 
     /// Non-passing policy results, narrowed by scope.
     pub fn results(&self) -> Vec<&Arc<PolicyResultInfo>> {
-        self.snapshot
-            .policy_results
-            .iter()
-            .filter(|r| r.result != PolicyResult::Pass && r.result != PolicyResult::Skip)
-            .filter(|r| self.scope.matches_result(r, &self.services))
-            .collect()
+        self.rows(View::Policies).iter().filter_map(|&i| self.snapshot.policy_results.get(i)).collect()
     }
 
     pub fn events(&self) -> Vec<&Arc<EventInfo>> {
-        self.snapshot
-            .events
-            .iter()
-            .filter(|e| e.warning && self.scope.matches_event(e, &self.services))
-            .collect()
+        self.rows(View::Events).iter().filter_map(|&i| self.snapshot.events.get(i)).collect()
+    }
+
+    /// The run's tasks in display order.
+    pub fn task_rows(&self) -> Vec<&TaskState> {
+        self.rows(View::Tasks).iter().filter_map(|&i| self.tasks.snapshot.tasks.get(i)).collect()
     }
 
     /// The service the selected row belongs to, in any view.
     pub fn selected_service(&self) -> Option<ServiceKey> {
-        let row = self.cursor();
-        match self.view {
-            View::Overview => self.attention().get(row).map(|f| f.service.clone()),
-            View::Applications => {
-                let app = self.apps().get(row).map(|a| (*a).clone())?;
-                self.services
-                    .iter()
-                    .find(|s| s.app.as_ref().is_some_and(|x| x.name == app.name))
-                    .map(|s| s.key.clone())
-            }
-            View::Workloads => {
-                let d = self.deployments().get(row).map(|d| (*d).clone())?;
-                Some(ServiceKey {
-                    namespace: d.namespace.clone(),
-                    name: d.service.clone().unwrap_or(d.name.clone()),
-                })
-            }
-            View::Policies => {
-                let r = self.results().get(row).map(|r| (*r).clone())?;
-                self.services
-                    .iter()
-                    .find(|s| s.results.iter().any(|x| x.resource_uid == r.resource_uid && x.rule == r.rule))
-                    .map(|s| s.key.clone())
-            }
-            View::Events => {
-                let e = self.events().get(row).map(|e| (*e).clone())?;
-                self.services
-                    .iter()
-                    .find(|s| s.events.iter().any(|x| x.name == e.name))
-                    .map(|s| s.key.clone())
-            }
-            View::Tasks => None,
-        }
-        .or_else(|| self.scope.service.clone())
+        self.view.def().selected_service(self, self.cursor()).or_else(|| self.scope.service.clone())
     }
 
     pub fn service(&self, key: &ServiceKey) -> Option<&ServiceView> {
@@ -328,23 +340,9 @@ impl State {
     }
 }
 
-/// A ReplicaSet `<deployment>-<hash>` belongs to its deployment.
-fn owned_by(replicaset: &str, deployment: &str) -> bool {
-    replicaset.strip_prefix(deployment).is_some_and(|rest| rest.starts_with('-') && !rest[1..].contains('-'))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn views_by_name() {
-        assert_eq!(View::from_name("apps"), Some(View::Applications));
-        assert_eq!(View::from_name("Events"), Some(View::Events));
-        assert_eq!(View::from_name("po"), Some(View::Workloads));
-        assert_eq!(View::from_name("xy"), None);
-        assert_eq!(View::from_name("pol"), Some(View::Policies));
-    }
+    use super::super::views::workloads::owned_by;
 
     #[test]
     fn replicasets_belong_to_their_deployment() {

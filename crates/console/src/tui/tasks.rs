@@ -30,6 +30,8 @@ pub struct TasksPane {
     pub snapshot: RunSnapshot,
     /// Advances on ticks while running (spinners).
     pub frame: usize,
+    /// Counts changes of the run (started, a new snapshot), so the view's rows derive again.
+    pub revision: u64,
     /// Why the last run could not start (suite or connection error).
     pub error: Option<String>,
 }

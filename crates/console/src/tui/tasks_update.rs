@@ -5,15 +5,14 @@ use super::action::{Action, Effect};
 use super::keymap::Command;
 use super::state::{Mode, Notice, State, View};
 use super::tasks::RunKind;
-use crate::config::{KeyName, KeySpec};
 use crate::report::tasks::summary;
 
 fn notice(state: &mut State, text: impl Into<String>, error: bool) {
     state.notice = Some(Notice { text: text.into(), error });
 }
 
-/// The task keys; `None` for every other command (and for `R` outside the Tasks view, where it is
-/// Argo CD refresh).
+/// The task keys; `None` for every other command. `rerun_failed` belongs to the Tasks view's key
+/// context, so its key (`R`) is Argo CD refresh elsewhere.
 pub fn on_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
     let effects = match command {
         Command::Tasks => {
@@ -31,7 +30,7 @@ pub fn on_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
                 Vec::new()
             }
         }
-        Command::Refresh if state.view == View::Tasks => match state.tasks.kind {
+        Command::RerunFailed => match state.tasks.kind {
             None => {
                 notice(state, "nothing to re-run yet (v validates)", true);
                 Vec::new()
@@ -65,14 +64,14 @@ fn start(state: &mut State, kind: RunKind, rerun: bool) -> Vec<Effect> {
     }
 }
 
-pub fn on_confirm(state: &mut State, key: KeySpec, kind: RunKind, rerun: bool) -> Vec<Effect> {
-    match key.code {
-        KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter => {
+pub fn on_confirm(state: &mut State, command: Option<Command>, kind: RunKind, rerun: bool) -> Vec<Effect> {
+    match command {
+        Some(Command::Confirm) => {
             state.mode = Mode::Normal;
             notice(state, format!("{} started", kind.name()), false);
             vec![Effect::RunTasks { kind, rerun }]
         }
-        KeyName::Char('n') | KeyName::Char('N') | KeyName::Esc => {
+        Some(Command::Cancel) => {
             state.mode = Mode::Normal;
             notice(state, "cancelled: nothing was changed", false);
             Vec::new()
@@ -88,11 +87,13 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.tasks.phases = phases;
             state.tasks.error = None;
             state.tasks.snapshot = Default::default();
+            state.tasks.revision += 1;
             notice(state, format!("{} running", kind.name()), false);
         }
         Action::TaskSnapshot(snapshot) => {
             let finished_now = snapshot.finished && !state.tasks.snapshot.finished;
             state.tasks.snapshot = *snapshot;
+            state.tasks.revision += 1;
             state.tasks.frame += 1;
             state.clamp_cursors();
             if finished_now && let Some(kind) = state.tasks.kind {
@@ -164,7 +165,7 @@ mod tests {
             },
         );
         assert!(matches!(s.mode, Mode::ConfirmTasks { .. }));
-        let effects = on_confirm(&mut s, KeySpec::plain(KeyName::Char('y')), RunKind::Provision, false);
+        let effects = on_confirm(&mut s, Some(Command::Confirm), RunKind::Provision, false);
         assert_eq!(effects, vec![Effect::RunTasks { kind: RunKind::Provision, rerun: false }]);
     }
 
@@ -179,7 +180,7 @@ mod tests {
     #[test]
     fn rerun_is_r_in_the_tasks_view_only() {
         let mut s = state(false);
-        assert_eq!(on_command(&mut s, Command::Refresh), None, "R elsewhere is Argo CD refresh");
+        assert_eq!(on_command(&mut s, Command::Refresh), None, "refresh is Argo CD's, not a re-run");
         s.view = View::Tasks;
         on_action(&mut s, Action::TasksStarted { kind: RunKind::Validate, phases: vec![] });
         let snapshot =
@@ -187,7 +188,7 @@ mod tests {
         on_action(&mut s, Action::TaskSnapshot(Box::new(snapshot)));
         assert!(s.notice.as_ref().unwrap().error);
         assert_eq!(
-            on_command(&mut s, Command::Refresh),
+            on_command(&mut s, Command::RerunFailed),
             Some(vec![Effect::RunTasks { kind: RunKind::Validate, rerun: true }])
         );
         // While running, nothing else starts, and x cancels.

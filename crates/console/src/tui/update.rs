@@ -1,13 +1,30 @@
-//! `update`: the only place UI state changes. Pure: no I/O, no clock; effects describe the I/O wanted.
+//! `update`: the only place UI state changes. Pure: no I/O, no clock; effects describe the I/O wanted,
+//! and the runtime answers each with an action. Keys are looked up in the active key context.
 
 use super::action::{Action, Effect, MouseKind};
-use super::keymap::Command;
+use super::keymap::{Command, KeyContext};
 use super::state::{Mode, Notice, State, View};
 use crate::actions::Strategy;
 use crate::config::{KeyName, KeySpec};
 
+/// Applies one action, then derives again whatever it invalidated (rows, visible log lines).
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = apply(state, action);
+    state.refresh();
+    effects
+}
+
+fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
+        Action::Scoped { session, action } => {
+            // An answer for a connection the UI has left: its view, run or progress is gone.
+            if session == state.session {
+                apply(state, *action)
+            } else {
+                tracing::debug!(?session, current = ?state.session, "answer from a closed session ignored");
+                Vec::new()
+            }
+        }
         Action::Tick(now) => {
             state.now = now;
             if state.tasks.running() {
@@ -34,7 +51,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 if pane.scroll > 0 {
                     pane.scroll += lines.len().saturating_sub(pane.lines.len());
                 }
-                pane.lines = lines;
+                pane.set_lines(lines);
                 pane.dropped_overflow = dropped_overflow;
                 pane.dropped_upstream = dropped_upstream;
                 pane.status = status;
@@ -73,12 +90,49 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.notice = Some(Notice { text, error });
             Vec::new()
         }
+        Action::ContextSwitched { session, context, readonly } => {
+            switched(state, session, context, readonly);
+            Vec::new()
+        }
+        Action::ContextFailed { context, error } => {
+            if state.switching.as_deref() == Some(context.as_str()) {
+                state.switching = None;
+            }
+            state.notice = Some(Notice { text: format!("context {context}: {error}"), error: true });
+            Vec::new()
+        }
+        Action::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
         Action::Key(key) => on_key(state, key),
     }
 }
 
+/// A new connection is up: what belonged to the old one (its data, log view, task run, mutation
+/// progress, open dialogs) is gone; the runtime has closed its sources.
+fn switched(state: &mut State, session: super::state::SessionId, context: String, readonly: bool) {
+    state.session = session;
+    state.switching = None;
+    state.notice = Some(Notice { text: format!("switched to context {context}"), error: false });
+    state.context = context;
+    state.readonly = readonly;
+    state.logs = None;
+    state.tasks = Default::default();
+    state.in_flight.clear();
+    state.scaffold = None;
+    state.mode = Mode::Normal;
+    state.detail = false;
+    state.reset_cursors();
+    state.set_snapshot(std::sync::Arc::new(Default::default()));
+}
+
 fn on_mouse(state: &mut State, kind: MouseKind, row: u16) {
-    if state.mode != Mode::Normal || state.scaffold.is_some() {
+    if state.mode != Mode::Normal
+        || state.scaffold.is_some()
+        || state.logs.is_some()
+        || state.diagnostics.is_some()
+    {
         return;
     }
     let cursor = state.cursor();
@@ -98,88 +152,96 @@ fn on_key(state: &mut State, key: KeySpec) -> Vec<Effect> {
     if state.scaffold.is_some() {
         return super::scaffold_form::on_key(state, key);
     }
+    let command = state.keymap.lookup(state.key_context(), &key);
     match state.mode.clone() {
         Mode::Filter => {
-            edit_line(&mut state.scope.filter, key, |s| {
-                s.mode = Mode::Normal;
-            })(state);
-            state.clamp_cursors();
-            Vec::new()
-        }
-        Mode::Palette(mut input) => {
-            match key.code {
-                KeyName::Esc => state.mode = Mode::Normal,
-                KeyName::Enter => {
+            match edit_line(&mut state.scope.filter, &key, command) {
+                LineEdit::Submit => state.mode = Mode::Normal,
+                LineEdit::Close => {
+                    state.scope.filter.clear();
                     state.mode = Mode::Normal;
-                    return run_palette(state, input.trim());
                 }
-                KeyName::Backspace => {
-                    input.pop();
-                    state.mode = Mode::Palette(input);
-                }
-                KeyName::Char(c) if !key.ctrl && !key.alt => {
-                    input.push(c);
-                    state.mode = Mode::Palette(input);
-                }
-                _ => {}
+                LineEdit::Editing => {}
             }
             Vec::new()
         }
-        Mode::Confirm(mutation) => match key.code {
-            KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter => {
+        Mode::Palette(mut input) => {
+            match edit_line(&mut input, &key, command) {
+                LineEdit::Close => state.mode = Mode::Normal,
+                LineEdit::Submit => {
+                    state.mode = Mode::Normal;
+                    return run_palette(state, input.trim());
+                }
+                LineEdit::Editing => state.mode = Mode::Palette(input),
+            }
+            Vec::new()
+        }
+        Mode::Confirm(mutation) => match command {
+            Some(Command::Confirm) => {
                 state.mode = Mode::Normal;
                 state.notice = Some(Notice { text: format!("sending: {mutation}"), error: false });
                 state.in_flight.push(mutation.clone());
                 vec![Effect::Mutate(mutation)]
             }
-            KeyName::Char('n') | KeyName::Char('N') | KeyName::Esc => {
+            Some(Command::Cancel) => {
                 state.mode = Mode::Normal;
                 state.notice = Some(Notice { text: "cancelled".into(), error: false });
                 Vec::new()
             }
             _ => Vec::new(),
         },
-        Mode::ConfirmTasks { kind, rerun, .. } => super::tasks_update::on_confirm(state, key, kind, rerun),
+        Mode::ConfirmTasks { kind, rerun, .. } => {
+            super::tasks_update::on_confirm(state, command, kind, rerun)
+        }
         Mode::Help => {
-            if matches!(key.code, KeyName::Esc | KeyName::Char('?') | KeyName::Char('q')) {
+            if command == Some(Command::CloseHelp) {
                 state.mode = Mode::Normal;
             }
             Vec::new()
         }
         Mode::Normal => {
-            if let Some(effects) = super::logs_keys::on_prompt_key(state, &key) {
+            if let Some(effects) = super::logs_keys::on_prompt_key(state, &key, command) {
                 return effects;
             }
-            match state.keymap.command_for(&key) {
+            match command {
                 Some(command) => on_command(state, command),
-                None => Vec::new(),
+                // A log-view key elsewhere only says where it works.
+                None => match state.keymap.command_in(KeyContext::Logs, &key) {
+                    Some(log_command) => on_command(state, log_command),
+                    None => Vec::new(),
+                },
             }
         }
     }
 }
 
-/// Line editing for the filter: characters append, Backspace deletes, Enter keeps, Esc clears.
-fn edit_line(
-    line: &mut String,
-    key: KeySpec,
-    close: impl Fn(&mut State) + 'static,
-) -> Box<dyn FnOnce(&mut State)> {
-    match key.code {
-        KeyName::Enter => Box::new(move |s: &mut State| close(s)),
-        KeyName::Esc => {
-            line.clear();
-            Box::new(move |s: &mut State| close(s))
-        }
-        KeyName::Backspace => {
+/// What a key did to a line being typed.
+pub(super) enum LineEdit {
+    Editing,
+    Submit,
+    Close,
+}
+
+/// Line editing with the Prompt keys: submit, close, erase, clear; plain characters are typed.
+pub(super) fn edit_line(line: &mut String, key: &KeySpec, command: Option<Command>) -> LineEdit {
+    match command {
+        Some(Command::Submit) => return LineEdit::Submit,
+        Some(Command::ClosePrompt) => return LineEdit::Close,
+        Some(Command::Erase) => {
             line.pop();
-            Box::new(|_: &mut State| {})
         }
-        KeyName::Char(c) if !key.ctrl && !key.alt => {
-            line.push(c);
-            Box::new(|_: &mut State| {})
+        Some(Command::ClearLine) => line.clear(),
+        Some(_) => {}
+        None => {
+            if let KeyName::Char(c) = key.code
+                && !key.ctrl
+                && !key.alt
+            {
+                line.push(c);
+            }
         }
-        _ => Box::new(|_: &mut State| {}),
     }
+    LineEdit::Editing
 }
 
 fn page(state: &State) -> usize {
@@ -190,7 +252,7 @@ fn page(state: &State) -> usize {
 fn on_logs_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
     let page = page(state);
     let pane = state.logs.as_mut()?;
-    let max = pane.visible(&state.scope.filter).count().saturating_sub(1);
+    let max = pane.visible.len().saturating_sub(1);
     match command {
         Command::Up => pane.scroll = (pane.scroll + 1).min(max),
         Command::Down => pane.scroll = pane.scroll.saturating_sub(1),
@@ -202,8 +264,10 @@ fn on_logs_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
             state.logs = None;
             return Some(vec![Effect::CloseLogs]);
         }
-        // Filter, help, palette and quit work as everywhere; other keys close the log view first.
-        Command::Filter | Command::Help | Command::Palette | Command::Quit => return None,
+        // Filter, help, palette, diagnostics and quit work as everywhere; other keys close the log view first.
+        Command::Filter | Command::Help | Command::Palette | Command::Quit | Command::Diagnostics => {
+            return None;
+        }
         c if super::logs_keys::is_log_command(c) => return super::logs_keys::on_command(state, c),
         _ => {
             state.logs = None;
@@ -216,11 +280,18 @@ fn on_logs_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
 }
 
 fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
+    if let Some(effects) = super::diagnostics::on_command(state, command) {
+        return effects;
+    }
     if let Some(effects) = on_logs_command(state, command) {
         return effects;
     }
     if let Some(effects) = super::tasks_update::on_command(state, command) {
         return effects;
+    }
+    if let Some(view) = View::opened_by(command) {
+        switch(state, view);
+        return Vec::new();
     }
     let cursor = state.cursor();
     match command {
@@ -234,18 +305,11 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
         Command::PrevView => {
             switch(state, View::ALL[(state.view.index() + View::ALL.len() - 1) % View::ALL.len()])
         }
-        Command::Overview => switch(state, View::Overview),
-        Command::Applications => switch(state, View::Applications),
-        Command::Workloads => switch(state, View::Workloads),
-        Command::Policies => switch(state, View::Policies),
-        Command::Events => switch(state, View::Events),
-        // Handled by `tasks_update::on_command`.
-        Command::Tasks | Command::Validate | Command::Provision | Command::CancelTasks => {}
         Command::Details => {
-            if state.view == View::Overview {
-                narrow_to_selected(state);
-            } else {
+            if state.view.def().has_detail() {
                 state.detail = !state.detail;
+            } else if state.view == View::Overview {
+                narrow_to_selected(state);
             }
         }
         Command::Back => {
@@ -273,22 +337,19 @@ fn on_command(state: &mut State, command: Command) -> Vec<Effect> {
             }
             None => state.notice = Some(Notice { text: "select a service first".into(), error: true }),
         },
+        Command::Diagnostics => super::diagnostics::open(state),
         Command::Quit => {
             state.quit = true;
             return vec![Effect::Quit];
         }
         Command::Scaffold => super::scaffold_form::open(state),
-        Command::EditQuery
-        | Command::LogWindow
-        | Command::ToggleFields
-        | Command::ToggleTimestamps
-        | Command::ToggleWrap
-        | Command::SaveLogs
-        | Command::ExploreLink => {
+        c if super::logs_keys::is_log_command(c) => {
             let logs = state.keymap.label(Command::Logs);
             state.notice =
                 Some(Notice { text: format!("open a service's logs first ({logs})"), error: true });
         }
+        // The other contexts' commands reach here only if a context is not where it should be.
+        _ => {}
     }
     Vec::new()
 }
@@ -304,7 +365,7 @@ fn narrow_to_selected(state: &mut State) {
             state.notice =
                 Some(Notice { text: format!("narrowed to service {key} (c clears)"), error: false });
             state.scope.service = Some(key);
-            state.cursor = [0; 6];
+            state.reset_cursors();
         }
         None => state.notice = Some(Notice { text: "no service selected".into(), error: true }),
     }
@@ -336,7 +397,7 @@ fn ask(state: &mut State, strategy: Strategy) {
     state.mode = Mode::Confirm(mutation);
 }
 
-/// `:apps`, `:ns payments`, `:ns all`, `:ctx prod`, `:svc payments-api`, `:q`.
+/// `:apps`, `:ns payments`, `:ns all`, `:ctx prod`, `:svc payments-api`, `:log`, `:q`.
 fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
     let (cmd, arg) = input.split_once(' ').map_or((input, ""), |(c, a)| (c, a.trim()));
     match cmd {
@@ -345,6 +406,7 @@ fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
             state.quit = true;
             return vec![Effect::Quit];
         }
+        "log" | "diagnostics" | "diag" => super::diagnostics::open(state),
         "ns" | "namespace" => {
             state.scope.namespace = match arg {
                 "" | "all" | "-A" => None,
@@ -352,12 +414,17 @@ fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
             };
             state.clamp_cursors();
         }
-        "ctx" | "context" if !arg.is_empty() => return vec![Effect::SwitchContext(arg.to_string())],
+        "ctx" | "context" if !arg.is_empty() => {
+            // The connection is made off the UI loop; until it answers, this context stays.
+            state.switching = Some(arg.to_string());
+            state.notice = Some(Notice { text: format!("connecting to context {arg} …"), error: false });
+            return vec![Effect::SwitchContext(arg.to_string())];
+        }
         "svc" | "service" if !arg.is_empty() => {
             match state.services.iter().find(|s| s.key.name == arg || s.key.to_string() == arg) {
                 Some(s) => {
                     state.scope.service = Some(s.key.clone());
-                    state.cursor = [0; 6];
+                    state.reset_cursors();
                 }
                 None => state.notice = Some(Notice { text: format!("no service named {arg}"), error: true }),
             }
@@ -366,7 +433,9 @@ fn run_palette(state: &mut State, input: &str) -> Vec<Effect> {
             Some(v) => switch(state, v),
             None => {
                 state.notice = Some(Notice {
-                    text: format!("unknown command :{input} (views, ns NAME|all, ctx NAME, svc NAME, q)"),
+                    text: format!(
+                        "unknown command :{input} (views, ns NAME|all, ctx NAME, svc NAME, log, q)"
+                    ),
                     error: true,
                 })
             }
@@ -543,6 +612,55 @@ mod tests {
         assert_eq!(s.logs.as_ref().unwrap().scroll, 0, "G jumps back to the newest");
         assert_eq!(update(&mut s, named(KeyName::Esc)), vec![Effect::CloseLogs]);
         assert!(s.logs.is_none());
+    }
+
+    #[test]
+    fn answers_of_another_session_are_ignored_and_a_switch_closes_what_the_old_one_opened() {
+        use crate::tui::state::SessionId;
+        let mut s = incident(false);
+        update(&mut s, key('l'));
+        assert!(s.logs.is_some());
+        let late = |text: &str| Action::Scoped {
+            session: SessionId(7),
+            action: Box::new(Action::Notice { text: text.into(), error: false }),
+        };
+        update(&mut s, late("from the future"));
+        assert!(s.notice.as_ref().is_none_or(|n| n.text != "from the future"), "not this session's answer");
+        let effects = update(
+            &mut s,
+            Action::ContextSwitched { session: SessionId(7), context: "prod".into(), readonly: true },
+        );
+        assert!(effects.is_empty());
+        assert!(s.logs.is_none() && s.readonly && s.context == "prod" && s.snapshot.pods.is_empty());
+        assert_eq!(s.session, SessionId(7));
+        update(&mut s, late("now current"));
+        assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some("now current"));
+    }
+
+    #[test]
+    fn confirmation_keys_come_from_the_keymap() {
+        let mut overrides = std::collections::BTreeMap::new();
+        overrides.insert("confirm".to_string(), vec![crate::config::parse_key_spec("ctrl-y").unwrap()]);
+        let mut s = incident(false);
+        s.keymap = Keymap::new(&overrides).unwrap();
+        update(&mut s, key('r'));
+        assert!(matches!(s.mode, Mode::Confirm(_)));
+        assert!(update(&mut s, key('y')).is_empty(), "y is no longer a confirmation");
+        assert!(matches!(update(&mut s, Action::Key(KeySpec::ctrl('y'))).as_slice(), [Effect::Mutate(_)]));
+    }
+
+    #[test]
+    fn the_filter_works_in_the_log_view() {
+        let mut s = incident(false);
+        update(&mut s, key('l'));
+        update(&mut s, key('/'));
+        assert_eq!(s.mode, Mode::Filter);
+        for c in "error".chars() {
+            update(&mut s, key(c));
+        }
+        update(&mut s, named(KeyName::Enter));
+        assert_eq!((s.mode.clone(), s.scope.filter.as_str()), (Mode::Normal, "error"));
+        assert!(s.logs.is_some());
     }
 
     #[test]

@@ -8,11 +8,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
+use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
+use platdeck_core::platform::ServiceKey;
 use platdeck_core::platform::project::{health_name, sync_name};
 use platdeck_core::platform::{AppInfo, OperationInfo};
 use platdeck_core::sanitize::clean;
@@ -203,4 +206,37 @@ fn operation_lines<'a>(state: &State, theme: &Theme, op: &OperationInfo, pending
         lines.push(Line::styled("  a new operation is requested", theme.warn));
     }
     lines
+}
+
+/// The Applications view in the views table.
+pub struct ApplicationsView;
+
+impl ViewDef for ApplicationsView {
+    fn title(&self) -> &'static str {
+        "Applications"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["app", "apps", "application", "argocd"]
+    }
+    fn command(&self) -> Command {
+        Command::Applications
+    }
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let apps = state.snapshot.apps.iter().enumerate();
+        apps.filter(|(_, a)| state.scope.matches_app(a, &state.services)).map(|(i, _)| i).collect()
+    }
+    fn selected_service(&self, state: &State, row: usize) -> Option<ServiceKey> {
+        let app = state.apps().get(row).map(|a| (*a).clone())?;
+        state
+            .services
+            .iter()
+            .find(|s| s.app.as_ref().is_some_and(|x| x.name == app.name))
+            .map(|s| s.key.clone())
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

@@ -8,12 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
+use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 use platdeck_core::platform::EventInfo;
+use platdeck_core::platform::ServiceKey;
 use platdeck_core::sanitize::clean;
 
 pub fn table_area(state: &State, body: Rect) -> Rect {
@@ -100,4 +103,36 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, e: O
         Line::from(vec![label("message"), Span::styled(clean(&e.message).into_owned(), theme.text)]),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The Events view in the views table.
+pub struct EventsView;
+
+impl ViewDef for EventsView {
+    fn title(&self) -> &'static str {
+        "Events"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["ev", "event"]
+    }
+    fn command(&self) -> Command {
+        Command::Events
+    }
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let events = state.snapshot.events.iter().enumerate();
+        events
+            .filter(|(_, e)| e.warning && state.scope.matches_event(e, &state.services))
+            .map(|(i, _)| i)
+            .collect()
+    }
+    fn selected_service(&self, state: &State, row: usize) -> Option<ServiceKey> {
+        let e = state.events().get(row).map(|e| (*e).clone())?;
+        state.services.iter().find(|s| s.events.iter().any(|x| x.name == e.name)).map(|s| s.key.clone())
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

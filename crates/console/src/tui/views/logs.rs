@@ -85,7 +85,7 @@ fn wrap_rows(text: &str, width: usize) -> Vec<String> {
     rows
 }
 
-pub fn draw(state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(_state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.height < 2 || area.width < 10 {
         return;
     }
@@ -99,7 +99,7 @@ pub fn draw(state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, ar
         inner.height -= 1;
         draw_prompt(prompt, theme, frame, line_area);
     }
-    draw_lines(state, logs, theme, frame, inner);
+    draw_lines(logs, theme, frame, inner);
     if let Some(url) = &logs.explore {
         draw_explore(url, theme, frame, area);
     }
@@ -142,14 +142,14 @@ fn draw_explore(url: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), box_area);
 }
 
-fn draw_lines(state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, inner: Rect) {
+fn draw_lines(logs: &LogsPane, theme: &Theme, frame: &mut Frame, inner: Rect) {
     if inner.height == 0 {
         return;
     }
-    let visible: Vec<_> = logs.visible(&state.scope.filter).collect();
-    if let Some(err) = LogsPane::filter_error(&state.scope.filter) {
+    let visible = &logs.visible;
+    if let Some(err) = &logs.filter_error {
         frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(clean(&err).into_owned(), theme.error))),
+            Paragraph::new(Line::from(Span::styled(clean(err).into_owned(), theme.error))),
             inner,
         );
         return;
@@ -180,7 +180,7 @@ fn draw_lines(state: &State, logs: &LogsPane, theme: &Theme, frame: &mut Frame, 
     // Newest last: walk back from `end` until the rows (wrapped ones are taller) fill the view.
     let mut rows = Vec::new();
     let mut used = 0;
-    for line in visible[..end].iter().rev() {
+    for line in visible[..end].iter().rev().filter_map(|&i| logs.lines.get(i)) {
         let row = row_of(line, logs, theme, message_width);
         let height = usize::from(row.1);
         if used + height > rows_fit && !rows.is_empty() {

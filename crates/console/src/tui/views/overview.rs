@@ -13,11 +13,13 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph, Row};
 use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::footer::short_key;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
 use platdeck_core::platform::EventInfo;
+use platdeck_core::platform::ServiceKey;
 use platdeck_core::platform::attention::{Finding, Urgency};
 use platdeck_core::platform::overview::Overview;
 use platdeck_core::platform::project::{health_name, sync_name};
@@ -338,4 +340,49 @@ fn draw_strip(o: &Overview, theme: &Theme, frame: &mut Frame, area: Rect) {
         o.warning_events_15m
     );
     frame.render_widget(Paragraph::new(Span::styled(text, theme.muted)), area);
+}
+
+/// The overview in the views table.
+pub struct OverviewView;
+
+impl ViewDef for OverviewView {
+    fn title(&self) -> &'static str {
+        "Overview"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["home"]
+    }
+    fn command(&self) -> Command {
+        Command::Overview
+    }
+    /// The ranked findings narrowed by scope and filter.
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let needle = state.scope.filter.to_lowercase();
+        state
+            .overview
+            .needs_attention
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| state.scope.service.as_ref().is_none_or(|s| *s == f.service))
+            .filter(|(_, f)| state.scope.namespace.as_ref().is_none_or(|ns| *ns == f.service.namespace))
+            .filter(|(_, f)| {
+                needle.is_empty()
+                    || f.headline.to_lowercase().contains(&needle)
+                    || f.reasons.iter().any(|r| r.to_lowercase().contains(&needle))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+    fn selected_service(&self, state: &State, row: usize) -> Option<ServiceKey> {
+        state.attention().get(row).map(|f| f.service.clone())
+    }
+    fn has_detail(&self) -> bool {
+        false
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

@@ -10,11 +10,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::with_detail;
+use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
+use platdeck_core::platform::PolicyResult;
 use platdeck_core::platform::project::{mode_name, result_name, severity_name};
 use platdeck_core::platform::{PolicyMode, PolicyResultInfo, ServiceKey};
 use platdeck_core::sanitize::clean;
@@ -168,4 +171,42 @@ fn draw_detail(
         Line::from(vec![label("message"), Span::styled(clean(&r.message).into_owned(), theme.text)]),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The Policies view in the views table.
+pub struct PoliciesView;
+
+impl ViewDef for PoliciesView {
+    fn title(&self) -> &'static str {
+        "Policies"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["polr", "policy", "kyverno", "violations"]
+    }
+    fn command(&self) -> Command {
+        Command::Policies
+    }
+    /// Non-passing policy results, narrowed by scope.
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let results = state.snapshot.policy_results.iter().enumerate();
+        results
+            .filter(|(_, r)| r.result != PolicyResult::Pass && r.result != PolicyResult::Skip)
+            .filter(|(_, r)| state.scope.matches_result(r, &state.services))
+            .map(|(i, _)| i)
+            .collect()
+    }
+    fn selected_service(&self, state: &State, row: usize) -> Option<ServiceKey> {
+        let r = state.results().get(row).map(|r| (*r).clone())?;
+        state
+            .services
+            .iter()
+            .find(|s| s.results.iter().any(|x| x.resource_uid == r.resource_uid && x.rule == r.rule))
+            .map(|s| s.key.clone())
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

@@ -7,11 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Padding, Paragraph, Row, Wrap};
 
 use crate::tasks::engine::{Status, TaskState, human_duration};
+use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::popup;
 use crate::tui::widgets::table::{self, TableSpec};
+use platdeck_core::platform::ServiceKey;
 use platdeck_core::sanitize::clean;
 
 /// The table takes this share of the body; the selected task's pane the rest.
@@ -38,7 +41,7 @@ fn status_style(status: &Status, theme: &Theme) -> ratatui::style::Style {
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
     let tasks = &state.tasks;
-    let rows = tasks.rows();
+    let rows = state.task_rows();
     let (area, detail) = split(body, rows.len());
     let shown = table::window(area, rows.len(), Some(state.cursor()));
     let on_screen = || rows.get(shown.clone()).unwrap_or_default().iter();
@@ -133,7 +136,13 @@ fn draw_detail(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, task
 }
 
 /// The provisioning confirmation: the context and each change, then y/n.
-pub fn draw_confirm(text: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw_confirm(
+    text: &str,
+    keymap: &crate::tui::keymap::Keymap,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     if area.is_empty() {
         return;
     }
@@ -141,7 +150,7 @@ pub fn draw_confirm(text: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = vec![Line::raw("")];
     lines.extend(text.lines().map(|l| Line::styled(clean(l).into_owned(), theme.text)));
     lines.push(Line::raw(""));
-    lines.push(crate::tui::widgets::confirm::yes_no(theme));
+    lines.push(crate::tui::widgets::confirm::yes_no(keymap, theme));
     let inner = usize::from(width.saturating_sub(4)).max(1);
     let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum::<usize>() + 2;
     let rect = popup::centered(area, width, u16::try_from(rows).unwrap_or(u16::MAX));
@@ -152,4 +161,42 @@ pub fn draw_confirm(text: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
         .padding(Padding::horizontal(1))
         .title(Span::styled(" Confirm: provision ", theme.dialog));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), rect);
+}
+
+/// The Tasks view in the views table.
+pub struct TasksView;
+
+impl ViewDef for TasksView {
+    fn title(&self) -> &'static str {
+        "Tasks"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["task", "validate", "provision", "run"]
+    }
+    fn command(&self) -> Command {
+        Command::Tasks
+    }
+    /// The run's tasks in display order: by phase (in the suite's order), then in dependency order.
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let tasks = &state.tasks;
+        let rank = |i: &usize| {
+            let phase = &tasks.snapshot.tasks[*i].phase;
+            tasks.phases.iter().position(|p| p.id == *phase).unwrap_or(usize::MAX)
+        };
+        let mut rows: Vec<usize> = (0..tasks.snapshot.tasks.len()).collect();
+        rows.sort_by_key(rank);
+        rows
+    }
+    fn selected_service(&self, _state: &State, _row: usize) -> Option<ServiceKey> {
+        None
+    }
+    fn has_detail(&self) -> bool {
+        false
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

@@ -10,11 +10,14 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
+use crate::tui::keymap::Command;
 use crate::tui::state::{State, View};
 use crate::tui::theme::Theme;
+use crate::tui::views::ViewDef;
 use crate::tui::widgets::age::age;
 use crate::tui::widgets::pane::pane;
 use crate::tui::widgets::table::{self, TableSpec};
+use platdeck_core::platform::ServiceKey;
 use platdeck_core::platform::attention::pod_failure;
 use platdeck_core::platform::project::rollout_name;
 use platdeck_core::platform::services::service_of_deployment;
@@ -234,4 +237,57 @@ fn draw_pods(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, d: Opt
             table::text(p.node.as_deref().unwrap_or("-"), theme.muted),
         ])
     });
+}
+
+/// The Workloads view in the views table.
+pub struct WorkloadsView;
+
+/// A ReplicaSet `<deployment>-<hash>` belongs to its deployment.
+pub fn owned_by(replicaset: &str, deployment: &str) -> bool {
+    replicaset.strip_prefix(deployment).is_some_and(|rest| rest.starts_with('-') && !rest[1..].contains('-'))
+}
+
+impl ViewDef for WorkloadsView {
+    fn title(&self) -> &'static str {
+        "Workloads"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["deploy", "deployments", "pods", "po", "pod"]
+    }
+    fn command(&self) -> Command {
+        Command::Workloads
+    }
+    fn derive(&self, state: &State) -> Vec<usize> {
+        let deployments = state.snapshot.deployments.iter().enumerate();
+        deployments.filter(|(_, d)| state.scope.matches_deployment(d)).map(|(i, _)| i).collect()
+    }
+    /// Pods of the selected deployment, or of the scope when none is selected.
+    fn derive_secondary(&self, state: &State) -> Vec<usize> {
+        let deployments = state.deployments();
+        let selected = deployments.get(state.cursor_of(View::Workloads));
+        state
+            .snapshot
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| state.scope.matches_pod(p))
+            .filter(|(_, p)| match selected {
+                Some(d) => {
+                    p.namespace == d.namespace && p.owner.as_deref().is_some_and(|o| owned_by(o, &d.name))
+                }
+                None => true,
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+    fn selected_service(&self, state: &State, row: usize) -> Option<ServiceKey> {
+        let d = state.deployments().get(row).map(|d| (*d).clone())?;
+        Some(ServiceKey { namespace: d.namespace.clone(), name: d.service.clone().unwrap_or(d.name.clone()) })
+    }
+    fn table_area(&self, state: &State, body: Rect) -> Rect {
+        table_area(state, body)
+    }
+    fn draw(&self, state: &State, theme: &Theme, frame: &mut Frame, body: Rect) {
+        draw(state, theme, frame, body)
+    }
 }

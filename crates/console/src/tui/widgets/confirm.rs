@@ -8,13 +8,14 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph, Wrap};
 
 use super::popup;
 use crate::actions::Mutation;
+use crate::tui::keymap::{Command, Keymap};
 use crate::tui::theme::Theme;
 use platdeck_core::sanitize::clean;
 
 const MAX_WIDTH: u16 = 80;
 const LABEL_WIDTH: usize = 11;
 
-pub fn draw(mutation: &Mutation, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn draw(mutation: &Mutation, keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.is_empty() {
         return;
     }
@@ -37,7 +38,7 @@ pub fn draw(mutation: &Mutation, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     lines.push(field("service", mutation.service.to_string()));
     lines.push(Line::raw(""));
-    lines.push(yes_no(theme));
+    lines.push(yes_no(keymap, theme));
 
     // The summary wraps; every other line is one row.
     let summary_rows = summary.chars().count().div_ceil(inner).max(1);
@@ -55,13 +56,8 @@ pub fn draw(mutation: &Mutation, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(paragraph, rect);
 }
 
-/// The `y confirm · n cancel` line every confirmation ends with.
-pub fn yes_no(theme: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::styled("y", theme.key),
-        Span::styled(" confirm · ", theme.muted),
-        Span::styled("n", theme.key),
-        Span::styled(" cancel", theme.muted),
-    ])
-    .alignment(Alignment::Center)
+/// The `y confirm · n cancel` line every confirmation ends with (its keys from the keymap).
+pub fn yes_no(keymap: &Keymap, theme: &Theme) -> Line<'static> {
+    let pairs = [(Command::Confirm, "confirm"), (Command::Cancel, "cancel")];
+    Line::from(super::footer::modal(keymap, theme, &pairs)).alignment(Alignment::Center)
 }

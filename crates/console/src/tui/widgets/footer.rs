@@ -20,6 +20,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.is_empty() {
         return;
     }
+    let km = &state.keymap;
     let mut spans = vec![Span::raw(" ")];
     if let Some(first) = state.in_flight.first() {
         // The spinner turns with the clock the app hands in (Tick), never by reading it here.
@@ -39,24 +40,20 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(Span::styled("/", theme.key));
             spans.push(Span::styled(clean(&state.scope.filter), theme.text));
             spans.push(Span::styled(CARET, theme.key));
-            spans.push(Span::styled("   enter keep · esc clear", theme.muted));
+            spans.push(Span::raw("   "));
+            spans.extend(modal(km, theme, &[(Command::Submit, "keep"), (Command::ClosePrompt, "clear")]));
         }
         Mode::Palette(input) => {
             spans.push(Span::styled(":", theme.key));
             spans.push(Span::styled(clean(input), theme.text));
             spans.push(Span::styled(CARET, theme.key));
-            spans.push(Span::styled("   enter run · esc cancel", theme.muted));
+            spans.push(Span::raw("   "));
+            spans.extend(modal(km, theme, &[(Command::Submit, "run"), (Command::ClosePrompt, "cancel")]));
         }
         Mode::Confirm(_) | Mode::ConfirmTasks { .. } => {
-            spans.push(Span::styled("y", theme.key));
-            spans.push(Span::styled(" confirm · ", theme.muted));
-            spans.push(Span::styled("n", theme.key));
-            spans.push(Span::styled(" cancel", theme.muted));
+            spans.extend(modal(km, theme, &[(Command::Confirm, "confirm"), (Command::Cancel, "cancel")]));
         }
-        Mode::Help => {
-            spans.push(Span::styled("esc", theme.key));
-            spans.push(Span::styled(" close help", theme.muted));
-        }
+        Mode::Help => spans.extend(modal(km, theme, &[(Command::CloseHelp, "close help")])),
         Mode::Normal => match &state.notice {
             Some(notice) => {
                 let style = if notice.error { theme.error } else { theme.info };
@@ -71,6 +68,20 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A modal context's hints, each command named by its first key (`y confirm · n cancel`).
+pub fn modal<'a>(km: &Keymap, theme: &Theme, pairs: &[(Command, &str)]) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (command, what) in pairs {
+        let Some(key) = km.first_key(*command) else { continue };
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        spans.push(Span::styled(key, theme.key));
+        spans.push(Span::styled(format!(" {what}"), theme.muted));
+    }
+    spans
+}
+
 /// The shortest spelling among a command's keys (`j` rather than `down`), for compact hints.
 pub fn short_key(keymap: &Keymap, command: Command) -> Option<String> {
     keymap.keys_for(command).iter().map(ToString::to_string).min_by_key(|k| k.chars().count())
@@ -80,9 +91,12 @@ pub fn short_key(keymap: &Keymap, command: Command) -> Option<String> {
 fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
     let km = &state.keymap;
     let mut wanted: Vec<(Option<String>, &str)> = Vec::new();
+    // What covers the body decides (a log-view prompt keeps the log view's hints).
+    if state.diagnostics.is_some() {
+        return fit(diagnostics_hints(km), theme, room);
+    }
     if state.logs.is_some() {
-        wanted = log_hints(km);
-        return fit(wanted, theme, room);
+        return fit(log_hints(km), theme, room);
     }
     let nav = match (short_key(km, Command::Down), short_key(km, Command::Up)) {
         (Some(d), Some(u)) => Some(format!("{d}/{u}")),
@@ -115,7 +129,7 @@ fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Vec<Span<'a>> {
             wanted.insert(1, (short_key(km, Command::Provision), "provision"));
         }
         wanted.insert(2.min(wanted.len()), (short_key(km, Command::CancelTasks), "cancel"));
-        wanted.insert(3.min(wanted.len()), (short_key(km, Command::Refresh), "re-run failed"));
+        wanted.insert(3.min(wanted.len()), (short_key(km, Command::RerunFailed), "re-run failed"));
     }
     wanted.push((short_key(km, Command::Help), "help"));
     wanted.push((short_key(km, Command::Quit), "quit"));
@@ -134,6 +148,23 @@ fn log_hints(km: &Keymap) -> Vec<(Option<String>, &'static str)> {
         (Command::SaveLogs, "save"),
         (Command::ExploreLink, "explore"),
         (Command::Bottom, "newest"),
+        (Command::Back, "close"),
+    ]
+    .into_iter()
+    .map(|(c, what)| (short_key(km, c), what))
+    .collect()
+}
+
+/// The diagnostics panel's keys, most useful first.
+fn diagnostics_hints(km: &Keymap) -> Vec<(Option<String>, &'static str)> {
+    [
+        (Command::FewerLevels, "fewer levels"),
+        (Command::MoreLevels, "more levels"),
+        (Command::PageUp, "scroll back"),
+        (Command::Bottom, "newest"),
+        (Command::Down, "next target"),
+        (Command::ToggleTargets, "targets"),
+        (Command::FocusTarget, "focus"),
         (Command::Back, "close"),
     ]
     .into_iter()

@@ -9,12 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::age::human_duration;
+use crate::tui::keymap::Command;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use platdeck_core::platform::SourceHealth;
 use platdeck_core::sanitize::clean;
 
-/// Longest error message shown for a failing source; the rest is noise in a header.
+/// Longest error message shown for a failing source; the diagnostics panel holds the whole text.
 const MAX_ERROR: usize = 40;
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -67,23 +68,80 @@ fn scope_line<'a>(state: &'a State, theme: &Theme) -> Line<'a> {
 fn sources_line<'a>(state: &'a State, theme: &Theme) -> Line<'a> {
     let mut spans = vec![Span::styled(" sources ", theme.muted)];
     if state.snapshot.sources.is_empty() {
-        spans.push(Span::styled("…connecting", theme.muted));
+        let text = match &state.switching {
+            Some(context) => format!("…connecting to context {}", clean(context)),
+            None => "…connecting".to_string(),
+        };
+        spans.push(Span::styled(text, theme.muted));
         return Line::from(spans);
     }
     let mut shown: Vec<String> = Vec::new();
-    for (name, health) in &state.snapshot.sources {
+    let mut unhealthy = false;
+    let sources = &state.snapshot.sources;
+    for (i, (name, health)) in sources.iter().enumerate() {
+        unhealthy |= is_unhealthy(health);
+        // Sources failing with the same error are named together, the error once.
+        if let SourceHealth::Error { message } = health {
+            if sources[..i]
+                .iter()
+                .any(|(_, h)| matches!(h, SourceHealth::Error { message: m } if m == message))
+            {
+                continue;
+            }
+            let names: Vec<String> = sources[i..]
+                .iter()
+                .filter(|(_, h)| matches!(h, SourceHealth::Error { message: m } if m == message))
+                .map(|(n, _)| clean(n).into_owned())
+                .collect();
+            let label = format!("{} error: {}", names.join(" "), brief_error(message));
+            push_label(&mut spans, &mut shown, label, theme.source(health), theme);
+            continue;
+        }
         let label = source_label(name, health, state.now);
         // Kyverno's two resources are one product: "Kyverno not installed" once is enough.
         if shown.contains(&label) {
             continue;
         }
-        if !shown.is_empty() {
-            spans.push(Span::styled("  ", theme.muted));
-        }
-        spans.push(Span::styled(label.clone(), theme.source(health)));
-        shown.push(label);
+        push_label(&mut spans, &mut shown, label, theme.source(health), theme);
+    }
+    if unhealthy && let Some(key) = super::footer::short_key(&state.keymap, Command::Diagnostics) {
+        spans.push(Span::styled("  · ", theme.muted));
+        spans.push(Span::styled(key, theme.key));
+        spans.push(Span::styled(" full errors", theme.muted));
     }
     Line::from(spans)
+}
+
+fn push_label<'a>(
+    spans: &mut Vec<Span<'a>>,
+    shown: &mut Vec<String>,
+    label: String,
+    style: ratatui::style::Style,
+    theme: &Theme,
+) {
+    if !shown.is_empty() {
+        spans.push(Span::styled("  ", theme.muted));
+    }
+    spans.push(Span::styled(label.clone(), style));
+    shown.push(label);
+}
+
+/// Whether the diagnostics panel has something to say about this source.
+fn is_unhealthy(health: &SourceHealth) -> bool {
+    matches!(health, SourceHealth::Error { .. } | SourceHealth::Stale { .. } | SourceHealth::Forbidden { .. })
+}
+
+/// A long error cut to what matters: the root cause, which error chains put last
+/// (`failed to list: client error (Connect): tcp connect error: Connection refused`).
+pub fn brief_error(message: &str) -> String {
+    let message = clean(message);
+    if message.chars().count() <= MAX_ERROR {
+        return message.into_owned();
+    }
+    let cause = message.rsplit(": ").find(|part| !part.trim().is_empty()).unwrap_or(&message);
+    let cut: String = cause.chars().take(MAX_ERROR).collect();
+    let more = if cause.chars().count() > MAX_ERROR { "…" } else { "" };
+    format!("…{cut}{more}")
 }
 
 /// `applications ✓`, `pods stale 12s`, `policyreports forbidden`, `Argo CD not installed` …
@@ -102,11 +160,19 @@ pub fn source_label(name: &str, health: &SourceHealth, now: Timestamp) -> String
             "policyreports" | "policies" | "clusterpolicies" => "Kyverno not installed".to_string(),
             _ => format!("{name} not installed"),
         },
-        SourceHealth::Error { message } => {
-            let message = clean(message);
-            let short: String = message.chars().take(MAX_ERROR).collect();
-            let more = if message.chars().count() > MAX_ERROR { "…" } else { "" };
-            format!("{name} error: {short}{more}")
-        }
+        SourceHealth::Error { message } => format!("{name} error: {}", brief_error(message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_errors_keep_their_root_cause() {
+        let long = "failed to perform initial object list: HyperError: client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert_eq!(brief_error(long), "…Connection refused (os error 111)");
+        assert_eq!(brief_error("short"), "short");
+        assert!(brief_error(&"x".repeat(100)).ends_with('…'));
     }
 }

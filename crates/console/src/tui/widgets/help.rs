@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph};
 
 use super::popup;
-use crate::tui::keymap::Keymap;
+use crate::tui::keymap::{KeyContext, Keymap};
 use crate::tui::theme::Theme;
 use platdeck_core::sanitize::clean;
 
@@ -20,10 +20,12 @@ const PALETTE: &[(&str, &str)] = &[
     (":ns NAME | :ns all", "namespace scope"),
     (":svc NAME", "narrow every view to one service"),
     (":ctx NAME", "switch kube context"),
+    (":log", "the console's own log (diagnostics)"),
     (":q", "quit"),
 ];
 
-pub fn draw(keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// Help for `context`, the one under the overlay: its own keys first, then those that work everywhere.
+pub fn draw(keymap: &Keymap, context: KeyContext, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.is_empty() {
         return;
     }
@@ -33,9 +35,12 @@ pub fn draw(keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(what, theme.text),
         ])
     };
-    let mut lines = vec![Line::styled("Keys", theme.table_header)];
-    lines.extend(keymap.help().into_iter().map(|(keys, what)| entry(keys, what)));
-    lines.push(Line::raw(""));
+    let mut lines = Vec::new();
+    for (title, keys) in keymap.help(context) {
+        lines.push(Line::styled(title, theme.table_header));
+        lines.extend(keys.into_iter().map(|(keys, what)| entry(keys, what)));
+        lines.push(Line::raw(""));
+    }
     lines.push(Line::styled("Command palette", theme.table_header));
     lines.extend(PALETTE.iter().map(|(keys, what)| entry((*keys).to_string(), what)));
     lines.push(Line::raw(""));

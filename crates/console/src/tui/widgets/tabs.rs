@@ -12,14 +12,7 @@ use crate::tui::state::{State, View};
 use crate::tui::theme::Theme;
 
 pub fn command_of(view: View) -> Command {
-    match view {
-        View::Overview => Command::Overview,
-        View::Applications => Command::Applications,
-        View::Workloads => Command::Workloads,
-        View::Policies => Command::Policies,
-        View::Events => Command::Events,
-        View::Tasks => Command::Tasks,
-    }
+    view.def().command()
 }
 
 /// `counts` holds each view's row count, in `View::ALL` order.
